@@ -1,0 +1,3 @@
+from numberdesk.cli import main
+
+main()

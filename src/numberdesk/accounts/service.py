@@ -1,0 +1,162 @@
+"""Accounts, people and API keys: the only writer of their tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from numberdesk.accounts.models import Account, ApiKey, User
+from numberdesk.audit import service as audit
+from numberdesk.auth.permissions import Role
+from numberdesk.auth.secrets import (
+    hash_api_key,
+    hash_password,
+    new_api_key,
+    new_password,
+    verify_password,
+)
+from numberdesk.context import Ctx
+from numberdesk.errors import NotFound, ValidationFailed
+from numberdesk.ids import new_id
+
+
+@dataclass
+class NewAccount:
+    account: Account
+    owner: User
+    password: str
+    api_key: str
+    key: ApiKey
+
+
+def validate_timezone(tz: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed.field("timezone", f"{tz!r} is not an IANA time zone such as Europe/London") from None
+    return tz
+
+
+def create_account(
+    session: Session, now: dt.datetime, name: str, owner_email: str, *,
+    timezone: str = "UTC", password: str | None = None,
+) -> NewAccount:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise ValidationFailed.field("name", "must be 1 to 200 characters")
+    email = owner_email.strip().lower()
+    if "@" not in email or len(email) > 320:
+        raise ValidationFailed.field("owner_email", "must be an email address")
+    if session.scalar(select(User.id).where(User.email == email)):
+        raise ValidationFailed.field("owner_email", f"{email} already has a sign-in")
+    account = Account(id=new_id("acct"), name=name, timezone=validate_timezone(timezone),
+                      billing_status="good", created_at=now)
+    password = password or new_password()
+    owner = User(id=new_id("usr"), account_id=account.id, email=email, password_hash=hash_password(password),
+                 role=Role.owner, created_at=now)
+    session.add_all([account, owner])
+    session.flush()
+    ctx = system_ctx(session, account.id, now)
+    ctx.actor = owner.id
+    audit.record(ctx, "account.create", "account", account.id, None, {"name": name, "owner_email": email})
+    secret, key = _create_key(ctx, "Owner key", Role.owner)
+    return NewAccount(account, owner, password, secret, key)
+
+
+def system_ctx(session: Session, account_id: str, now: dt.datetime) -> Ctx:
+    """A context for the server's own operator tools (CLI bootstrap, worker)."""
+    from numberdesk.clock import SystemClock
+    from numberdesk.config import get_settings
+
+    ctx = Ctx(session=session, account_id=account_id, actor="system", role=Role.owner,
+              clock=SystemClock(), settings=get_settings())
+    ctx._now = now
+    return ctx
+
+
+def _create_key(ctx: Ctx, name: str, role: str) -> tuple[str, ApiKey]:
+    try:
+        Role(role)
+    except ValueError:
+        raise ValidationFailed.field("role", "must be one of owner, admin, member, viewer") from None
+    secret = new_api_key()
+    key = ApiKey(id=new_id("key"), account_id=ctx.account_id, name=name, role=role,
+                 key_hash=hash_api_key(secret), prefix=secret[:8], created_at=ctx.now())
+    ctx.session.add(key)
+    ctx.session.flush()
+    audit.record(ctx, "api_key.create", "api_key", key.id, None, {"name": name, "role": role})
+    return secret, key
+
+
+def create_key(ctx: Ctx, name: str, role: str) -> tuple[str, ApiKey]:
+    ctx.require("keys.manage")
+    return _create_key(ctx, name, role)
+
+
+def list_keys(ctx: Ctx) -> list[ApiKey]:
+    ctx.require("keys.manage")
+    return list(ctx.session.scalars(
+        select(ApiKey).where(ApiKey.account_id == ctx.account_id).order_by(ApiKey.created_at, ApiKey.id)))
+
+
+def revoke_key(ctx: Ctx, key_id: str) -> ApiKey:
+    ctx.require("keys.manage")
+    key = ctx.session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.account_id == ctx.account_id))
+    if key is None:
+        raise NotFound(f"No API key {key_id} in this account.")
+    if key.revoked_at is None:
+        key.revoked_at = ctx.now()
+        audit.record(ctx, "api_key.revoke", "api_key", key.id, {"revoked": False}, {"revoked": True})
+    return key
+
+
+def authenticate_key(session: Session, secret: str) -> ApiKey | None:
+    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_api_key(secret)))
+    if key is None or key.revoked_at is not None:
+        return None
+    return key
+
+
+def authenticate_password(session: Session, email: str, password: str) -> User | None:
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or not verify_password(user.password_hash, password):
+        return None
+    return user
+
+
+def get_account(ctx: Ctx) -> Account:
+    account = ctx.session.get(Account, ctx.account_id)
+    if account is None:
+        raise NotFound("No such account.")
+    return account
+
+
+def get_account_by_id(session: Session, account_id: str) -> Account:
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound(f"No account {account_id}.")
+    return account
+
+
+def update_settings(ctx: Ctx, *, timezone: str | None = None, naming_template: str | None = None,
+                    fallback_destination: str | None = None, fields: set[str]) -> Account:
+    """Change the account's settings; ``fields`` names those given (None clears)."""
+    from numberdesk.agents.service import validate_destination
+
+    ctx.require("account.settings")
+    account = get_account(ctx)
+    before = {f: getattr(account, f) for f in fields}
+    if "timezone" in fields:
+        account.timezone = validate_timezone(timezone or "UTC")
+    if "naming_template" in fields:
+        account.naming_template = naming_template or None
+    if "fallback_destination" in fields:
+        account.fallback_destination = (
+            validate_destination(fallback_destination, "fallback_destination") if fallback_destination else None
+        )
+    audit.record(ctx, "account.update", "account", account.id, before, {f: getattr(account, f) for f in fields})
+    return account

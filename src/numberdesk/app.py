@@ -1,0 +1,171 @@
+"""create_app(): routers, dashboard, problem+json handlers, the in-process worker."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from numberdesk import __version__
+from numberdesk.config import Settings, get_settings
+from numberdesk.errors import NumberdeskError, ValidationFailed
+from numberdesk.idempotency import IdempotencyMiddleware
+from numberdesk.state import AppState
+
+log = logging.getLogger("numberdesk")
+
+PROBLEM = "application/problem+json"
+_HTTP_CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+               413: "too_large", 429: "rate_limited"}
+
+
+class RequestIdMiddleware:
+    """Gives each request an id (or keeps the caller's ``X-Request-Id``) for logs and audit."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = dict(scope["headers"]).get(b"x-request-id", b"").decode(errors="replace")[:64]
+        rid = rid or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+
+        async def send_with_id(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", rid.encode()))
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def problem(err: NumberdeskError) -> JSONResponse:
+    return JSONResponse(err.problem(), status_code=err.status, media_type=PROBLEM, headers=err.headers)
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NumberdeskError)
+    async def _nd(_: Request, exc: NumberdeskError) -> JSONResponse:
+        return problem(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for e in exc.errors():
+            msg = e.get("msg", "invalid")
+            if e.get("type") == "extra_forbidden":
+                msg = "is not a known field"
+            elif e.get("type") == "json_invalid":
+                msg = "the body is not valid JSON"
+            errors.append({"field": _field_name(tuple(e.get("loc", ()))), "detail": msg})
+        detail = "; ".join(f"{x['field']}: {x['detail']}" for x in errors) or "invalid request"
+        return problem(ValidationFailed(detail, errors))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        body = {"type": f"https://numberdesk.dev/problems/{code}", "title": str(exc.detail),
+                "status": exc.status_code, "detail": str(exc.detail), "code": code}
+        return JSONResponse(body, status_code=exc.status_code, media_type=PROBLEM,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        body = {"type": "https://numberdesk.dev/problems/internal", "title": "Internal error", "status": 500,
+                "detail": "Something went wrong on our side; nothing was changed. The request id is in "
+                          "the X-Request-Id header.", "code": "internal_error"}
+        return JSONResponse(body, status_code=500, media_type=PROBLEM)
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool = False) -> FastAPI:
+    settings = settings or get_settings()
+    state = AppState.from_settings(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if run_worker:
+            from numberdesk.worker import WorkerThread
+
+            worker = WorkerThread(state.db, state.clock, state.settings)
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+                worker.join(timeout=10)
+            state.db.dispose()
+
+    app = FastAPI(
+        title="numberdesk",
+        version=__version__,
+        description="Buy, assign, route, release and reclaim the phone numbers of your AI voice agents.",
+        lifespan=lifespan,
+    )
+    app.state.nd = state
+    install_error_handlers(app)
+
+    from numberdesk.accounts.endpoints import router as accounts_router
+    from numberdesk.agents.endpoints import router as agents_router
+    from numberdesk.numbers.endpoints import router as numbers_router
+    from numberdesk.system.endpoints import router as sandbox_router
+
+    for router in (accounts_router, agents_router, numbers_router, sandbox_router):
+        app.include_router(router)
+    for extra in _optional_routers():
+        app.include_router(extra)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+def _optional_routers() -> list[Any]:
+    """Routers of the other domains, registered here in one list."""
+    import importlib
+
+    routers = []
+    for module in (
+        "numberdesk.numbers.release_endpoints",
+        "numberdesk.automations.endpoints",
+        "numberdesk.audit.endpoints",
+        "numberdesk.calls.endpoints",
+        "numberdesk.analytics.endpoints",
+        "numberdesk.routing.endpoints",
+        "numberdesk.billing.endpoints",
+        "numberdesk.pools.endpoints",
+        "numberdesk.dashboard.views",
+    ):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        routers.append(mod.router)
+    return routers
+
+
+def json_dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))

@@ -1,0 +1,161 @@
+"""``numberdesk numbers …``: operator commands over the HTTP API."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from numberdesk.cli import _fail, console, numbers_app
+from numberdesk.client import ApiError, Client
+
+Url = Annotated[str, typer.Option("--url", envvar="NUMBERDESK_URL", help="numberdesk base URL")]
+Key = Annotated[str, typer.Option("--api-key", envvar="NUMBERDESK_API_KEY", help="API key", show_default=False)]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts")]
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+def _call(fn: Any) -> Any:
+    try:
+        return fn()
+    except ApiError as e:
+        blockers = e.problem.get("blockers") or []
+        lines = [f"{e.problem.get('detail', e)} [{e.code}]"] + [f"  - {b['detail']} [{b['code']}]" for b in blockers]
+        _fail("\n".join(lines))
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2))
+
+
+def numbers_table(rows: list[dict[str, Any]]) -> Table:
+    t = Table(show_lines=False)
+    for col in ("Number", "Friendly name", "Status", "Type", "Assignment", "Monthly", "Purchased", "ID"):
+        t.add_column(col, no_wrap=col in ("Number", "ID"))
+    colours = {"active": "green", "pending": "yellow", "inactive": "red", "released": "bright_black"}
+    for n in rows:
+        status = n["status"] + (f" ({n['status_reason']})" if n.get("status_reason") else "")
+        a = n.get("assignment")
+        t.add_row(f"{n['national_format']}\n[dim]{n['phone_number']}[/dim]", n["friendly_name"],
+                  f"[{colours.get(n['status'], 'white')}]{status}[/]", n["type"],
+                  f"{a['type']}: {a['name']}" if a else "—",
+                  f"{n['monthly_price']['amount']} {n['monthly_price']['currency']}",
+                  n["purchased_at"][:10], n["id"])
+    return t
+
+
+@numbers_app.command("search")
+def search(
+    url: Url = DEFAULT_URL, api_key: Key = "", country: str | None = None,
+    type: Annotated[str | None, typer.Option(help="local, toll_free or mobile")] = None,
+    area_code: str | None = None, prefix: str | None = None,
+    contains: Annotated[str | None, typer.Option(help="digits, letters (keypad) and * for any digit")] = None,
+    capabilities: str | None = None, locality: str | None = None, limit: int = 20, as_json: Json = False,
+) -> None:
+    """Search the carrier's available numbers."""
+    c = Client(url, api_key)
+    page = _call(lambda: c.get("/v1/available-numbers", country=country, type=type, area_code=area_code,
+                               prefix=prefix, contains=contains, capabilities=capabilities,
+                               locality=locality, limit=limit))
+    if as_json:
+        _print_json(page)
+        return
+    t = Table()
+    for col in ("Number", "E.164", "Type", "Locality", "Capabilities", "Monthly", "Setup"):
+        t.add_column(col)
+    for x in page["data"]:
+        caps = ",".join(k for k, v in x["capabilities"].items() if v)
+        t.add_row(x["national_format"], x["phone_number"], x["type"],
+                  ", ".join(p for p in (x["locality"], x["region"]) if p), caps,
+                  f"{x['monthly_price']['amount']} {x['monthly_price']['currency']}",
+                  f"{x['setup_price']['amount']} {x['setup_price']['currency']}")
+    console.print(t if page["data"] else "no numbers match; widen the search")
+
+
+@numbers_app.command("buy")
+def buy(
+    phone_number: str, url: Url = DEFAULT_URL, api_key: Key = "", friendly_name: str | None = None,
+    agent_id: str | None = None, department: str | None = None,
+    tag: Annotated[list[str] | None, typer.Option(help="repeat for several tags")] = None,
+    idempotency_key: Annotated[str | None, typer.Option(help="defaults to a fresh key per command")] = None,
+    as_json: Json = False,
+) -> None:
+    """Buy a number (it starts pending)."""
+    c = Client(url, api_key)
+    body = {"phone_number": phone_number, "friendly_name": friendly_name, "agent_id": agent_id,
+            "department": department, "tags": tag}
+    body = {k: v for k, v in body.items() if v is not None}
+    n = _call(lambda: c.post("/v1/numbers", body, idempotency_key=idempotency_key or str(uuid.uuid4())))
+    if as_json:
+        _print_json(n)
+    else:
+        console.print(f"bought {n['national_format']} ({n['id']}), status {n['status']}, "
+                      f"{n['monthly_price']['amount']} {n['monthly_price']['currency']}/month")
+
+
+@numbers_app.command("list")
+def list_(
+    url: Url = DEFAULT_URL, api_key: Key = "", status: str | None = None, type: str | None = None,
+    agent_id: str | None = None, assigned: bool | None = None, tag: str | None = None,
+    department: str | None = None, q: str | None = None, sort: str | None = None,
+    limit: int = 50, all_pages: Annotated[bool, typer.Option("--all", help="follow every page")] = False,
+    as_json: Json = False,
+) -> None:
+    """List the account's numbers."""
+    c = Client(url, api_key)
+    params = {"status": status, "type": type, "agent_id": agent_id, "tag": tag, "department": department,
+              "q": q, "sort": sort, "limit": limit,
+              "assigned": None if assigned is None else str(assigned).lower()}
+    if all_pages:
+        rows = _call(lambda: list(c.iterate("/v1/numbers", **params)))
+        page = {"data": rows, "next_cursor": None}
+    else:
+        page = _call(lambda: c.get("/v1/numbers", **params))
+    if as_json:
+        _print_json(page)
+        return
+    console.print(numbers_table(page["data"]))
+    if page.get("next_cursor"):
+        console.print("[dim]more numbers: use --all or --limit[/dim]")
+
+
+@numbers_app.command("show")
+def show(number_id: str, url: Url = DEFAULT_URL, api_key: Key = "", as_json: Json = False) -> None:
+    """Show one number."""
+    c = Client(url, api_key)
+    n = _call(lambda: c.get(f"/v1/numbers/{number_id}"))
+    if as_json:
+        _print_json(n)
+        return
+    console.print(numbers_table([n]))
+    if n.get("provisioning_overdue"):
+        console.print("[red]Provisioning has taken over 48 hours: contact support.[/red]")
+    if n.get("release"):
+        r = n["release"]
+        console.print(f"released {r['released_at']} ({r['reason']}); cooldown ends {r['cooldown_ends_at']}; "
+                      f"reclaim by {r['reclaim_deadline']}")
+
+
+@numbers_app.command("assign")
+def assign(
+    number_id: str, url: Url = DEFAULT_URL, api_key: Key = "",
+    agent_id: Annotated[str | None, typer.Option(help="agent to assign to")] = None,
+    pool_id: Annotated[str | None, typer.Option(help="pool to assign to")] = None,
+    unassign: Annotated[bool, typer.Option("--none", help="remove the assignment")] = False,
+    as_json: Json = False,
+) -> None:
+    """Assign a number to an agent or a pool (or --none)."""
+    c = Client(url, api_key)
+    if unassign:
+        n = _call(lambda: c.post(f"/v1/numbers/{number_id}/unassign"))
+    else:
+        body = {"agent_id": agent_id} if agent_id else {"pool_id": pool_id}
+        n = _call(lambda: c.post(f"/v1/numbers/{number_id}/assign", body))
+    if as_json:
+        _print_json(n)
+    else:
+        a = n.get("assignment")
+        console.print(f"{n['national_format']} → {a['type'] + ' ' + a['name'] if a else 'unassigned'}")

@@ -1,0 +1,37 @@
+"""Keyset cursors: opaque strings holding the sort key of the last row of a page."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from typing import Any
+
+from numberdesk.errors import ValidationFailed
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+def encode(*values: Any) -> str:
+    out = [v.isoformat() if isinstance(v, dt.datetime) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(out, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode(cursor: str, *, kinds: tuple[type, ...]) -> tuple[Any, ...]:
+    """Decode a cursor whose values have the given types (datetime is parsed)."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(raw, list) or len(raw) != len(kinds):
+            raise ValueError
+        out: list[Any] = []
+        for value, kind in zip(raw, kinds, strict=True):
+            if kind is dt.datetime:
+                out.append(dt.datetime.fromisoformat(value))
+            elif value is None or isinstance(value, kind):
+                out.append(value)
+            else:
+                raise ValueError
+        return tuple(out)
+    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValidationFailed.field("cursor", "is not a cursor this list returned") from exc

@@ -1,0 +1,69 @@
+"""The Carrier protocol: what numberdesk needs from a carrier, and nothing more.
+
+Real carriers (Twilio, Telnyx) speak HTTP and ignore ``session``; the embedded
+sandbox keeps its books in the same database, inside the caller's transaction,
+so an order and the number it creates commit or roll back together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from sqlalchemy.orm import Session
+
+from numberdesk.providers.sandbox.inventory import Listing
+
+OrderState = Literal["pending", "active", "failed"]
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    country: str | None = None
+    type: str | None = None
+    area_code: str | None = None
+    prefix: str | None = None
+    contains: str | None = None
+    capabilities: frozenset[str] = frozenset()
+    locality: str | None = None
+    limit: int = 20
+
+
+@dataclass(frozen=True)
+class Order:
+    ref: str                       # the carrier's id for the order / number
+    ready_at: dt.datetime | None   # when to ask again whether it is provisioned
+
+
+class Carrier(Protocol):
+    name: str
+
+    def search(self, session: Session, query: SearchQuery, now: dt.datetime) -> list[Listing]:
+        """Numbers for sale now; never one that anybody holds."""
+
+    def lookup(self, session: Session, phone_number: str, now: dt.datetime) -> Listing | None:
+        """The listing of a number for sale now, or None (sold, ageing, unknown)."""
+
+    def order(self, session: Session, listing: Listing, now: dt.datetime) -> Order:
+        """Buy the number; raises NumberUnavailable or CarrierError."""
+
+    def order_status(self, session: Session, ref: str, now: dt.datetime) -> OrderState: ...
+
+    def configuration_ok(self, session: Session, ref: str) -> bool:
+        """False when the carrier reports the number misconfigured."""
+
+    def holds(self, session: Session, ref: str) -> bool:
+        """True while the carrier still holds the number for us (released or not)."""
+
+    def release(self, session: Session, ref: str, now: dt.datetime) -> None:
+        """Stop service (cancel a pending order); the number stays on hold for us."""
+
+    def reactivate(self, session: Session, ref: str, now: dt.datetime) -> Order:
+        """Resume service of a released number we still hold."""
+
+    def return_number(self, session: Session, ref: str, phone_number: str, now: dt.datetime) -> None:
+        """Give the number back to the carrier for good (reclaim window over)."""
+
+    def similar(self, session: Session, phone_number: str, now: dt.datetime, limit: int = 5) -> list[Listing]:
+        """Numbers for sale like this one (same area code first)."""
