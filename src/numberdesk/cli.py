@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
 from numberdesk.config import get_settings
 
@@ -39,7 +39,7 @@ def _state():  # type: ignore[no-untyped-def]
 
 
 def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[red]error:[/red] {message}")
+    err.print(f"[red]error:[/red] {escape(message)}")
     raise typer.Exit(code)
 
 
@@ -241,7 +241,7 @@ def worker(once: Annotated[bool, typer.Option("--once", help="Run the due sweeps
 
 
 def main() -> None:
-    from numberdesk import cli_numbers  # noqa: F401  (registers the API-backed commands)
+    from numberdesk import cli_manage, cli_numbers  # noqa: F401  (register the API-backed commands)
 
     app()
 
