@@ -153,6 +153,10 @@ def update_settings(ctx: Ctx, *, timezone: str | None = None, naming_template: s
     if "timezone" in fields:
         account.timezone = validate_timezone(timezone or "UTC")
     if "naming_template" in fields:
+        if naming_template:
+            from numberdesk.numbers.inventory_audit import template_regex
+
+            template_regex(naming_template)  # refuses unknown {fields} with a 422
         account.naming_template = naming_template or None
     if "fallback_destination" in fields:
         account.fallback_destination = (
@@ -160,3 +164,53 @@ def update_settings(ctx: Ctx, *, timezone: str | None = None, naming_template: s
         )
     audit.record(ctx, "account.update", "account", account.id, before, {f: getattr(account, f) for f in fields})
     return account
+
+
+# -- people who sign in to the dashboard --------------------------------------------
+def get_user(session: Session, user_id: str) -> User | None:
+    """The user behind a dashboard session, or None when it no longer exists."""
+    return session.get(User, user_id)
+
+
+def create_user(ctx: Ctx, email: str, role: str) -> tuple[User, str]:
+    """Give a person a dashboard sign-in in this account; returns the generated password (shown once)."""
+    ctx.require("users.manage")
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 320:
+        raise ValidationFailed.field("email", "must be an email address")
+    try:
+        Role(role)
+    except ValueError:
+        raise ValidationFailed.field("role", "must be one of owner, admin, member, viewer") from None
+    if ctx.session.scalar(select(User.id).where(User.email == email)):
+        raise ValidationFailed.field("email", f"{email} already has a sign-in")
+    password = new_password()
+    user = User(id=new_id("usr"), account_id=ctx.account_id, email=email,
+                password_hash=hash_password(password), role=role, created_at=ctx.now())
+    ctx.session.add(user)
+    ctx.session.flush()
+    audit.record(ctx, "user.create", "user", user.id, None, {"email": email, "role": role})
+    return user, password
+
+
+def list_users(ctx: Ctx) -> list[User]:
+    ctx.require("users.manage")
+    return list(ctx.session.scalars(
+        select(User).where(User.account_id == ctx.account_id).order_by(User.created_at, User.id)))
+
+
+def actor_labels(ctx: Ctx, actors: list[str]) -> dict[str, str]:
+    """How a person reads actor ids of this account: a user's email, an API key's name."""
+    ctx.require("read")
+    out: dict[str, str] = {}
+    users = sorted({a for a in actors if a and a.startswith("usr_")})
+    keys = sorted({a for a in actors if a and a.startswith("key_")})
+    if users:
+        for user_id, email in ctx.session.execute(
+                select(User.id, User.email).where(User.account_id == ctx.account_id, User.id.in_(users))):
+            out[user_id] = email
+    if keys:
+        for key_id, name in ctx.session.execute(
+                select(ApiKey.id, ApiKey.name).where(ApiKey.account_id == ctx.account_id, ApiKey.id.in_(keys))):
+            out[key_id] = f"API key “{name}”"
+    return out

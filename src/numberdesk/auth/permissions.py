@@ -33,6 +33,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "audit.read": _ADMINS,
     "billing.read": _OWNER,
     "keys.manage": _OWNER,
+    "users.manage": _OWNER,            # dashboard sign-ins of the account
     "sandbox.control": _OWNER,         # move the sandbox clock, failure switches
 }
 
