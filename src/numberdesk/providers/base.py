@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,14 @@ class SearchQuery:
 class Order:
     ref: str                       # the carrier's id for the order / number
     ready_at: dt.datetime | None   # when to ask again whether it is provisioned
+
+
+class Holding(NamedTuple):
+    """A number the carrier holds for this deployment (in service or kept on hold)."""
+
+    ref: str                              # the carrier's id, as ``Order.ref`` gave it
+    phone_number: str                     # E.164
+    since: dt.datetime | None = None      # when the carrier acquired it; None when it does not say
 
 
 class Carrier(Protocol):
@@ -67,3 +75,11 @@ class Carrier(Protocol):
 
     def similar(self, session: Session, phone_number: str, now: dt.datetime, limit: int = 5) -> list[Listing]:
         """Numbers for sale like this one (same area code first)."""
+
+    def holdings(self, session: Session, phone_number: str | None = None) -> list[Holding]:
+        """Every number the carrier holds for us, released ones included (only ``phone_number``'s when given)."""
+
+    def adopt(self, session: Session, holding: Holding, now: dt.datetime) -> tuple[Listing, Order] | None:
+        """The listing and order of a number the carrier holds for us that no row of ours
+        knows (a purchase crashed after the carrier's answer), so a retry takes it over
+        instead of ordering again; None when the carrier cannot describe it."""

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from numberdesk.errors import CarrierError, NumberUnavailable
 from numberdesk.ids import new_id
 from numberdesk.numbers.models import PhoneNumber
-from numberdesk.providers.base import Order, OrderState, SearchQuery
+from numberdesk.providers.base import Holding, Order, OrderState, SearchQuery
 from numberdesk.providers.sandbox.inventory import Inventory, Listing
 from numberdesk.providers.sandbox.models import SandboxOrder, SandboxReturn, SandboxSwitch
 
@@ -149,7 +149,8 @@ class SandboxCarrier:
 
     def configuration_ok(self, session: Session, ref: str) -> bool:
         order = session.get(SandboxOrder, ref)
-        return order is not None and not order.config_broken
+        # A number the carrier no longer holds has no working configuration either.
+        return order is not None and order.status in _HELD_ORDER_STATES and not order.config_broken
 
     def set_configuration_broken(self, session: Session, ref: str, broken: bool) -> None:
         session.execute(update(SandboxOrder).where(SandboxOrder.id == ref).values(config_broken=broken))
@@ -186,3 +187,18 @@ class SandboxCarrier:
         return self.inventory.similar(
             phone_number, limit=limit, exclude=lambda batch: self._held(session, batch, now)
         )
+
+    def holdings(self, session: Session, phone_number: str | None = None) -> list[Holding]:
+        q = select(SandboxOrder.id, SandboxOrder.phone_number, SandboxOrder.created_at).where(
+            SandboxOrder.status.in_(_HELD_ORDER_STATES))
+        if phone_number is not None:
+            q = q.where(SandboxOrder.phone_number == phone_number)
+        return [Holding(ref, e164, since) for ref, e164, since in session.execute(q.order_by(SandboxOrder.id))]
+
+    def adopt(self, session: Session, holding: Holding, now: dt.datetime) -> tuple[Listing, Order] | None:
+        order = session.get(SandboxOrder, holding.ref)
+        listing = self.inventory.get(holding.phone_number)
+        if order is None or listing is None or order.status not in ("pending", "active"):
+            return None
+        # The order keeps its own provisioning time: adopting it changes nothing at the carrier.
+        return listing, Order(ref=order.id, ready_at=order.ready_at)
