@@ -7,9 +7,10 @@ import uuid
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from numberdesk.cli import _fail, console, numbers_app
+from numberdesk.cli import console, err, numbers_app
 from numberdesk.client import ApiError, Client
 
 Url = Annotated[str, typer.Option("--url", envvar="NUMBERDESK_URL", help="numberdesk base URL")]
@@ -24,7 +25,10 @@ def _call(fn: Any) -> Any:
     except ApiError as e:
         blockers = e.problem.get("blockers") or []
         lines = [f"{e.problem.get('detail', e)} [{e.code}]"] + [f"  - {b['detail']} [{b['code']}]" for b in blockers]
-        _fail("\n".join(lines))
+        # Escaped, so "[code]" is printed rather than read as markup; never wrapped, so
+        # each blocker stays on one line for scripts.
+        err.print(f"[red]error:[/red] {escape(chr(10).join(lines))}", soft_wrap=True)
+        raise typer.Exit(1) from None
 
 
 def _print_json(data: Any) -> None:
@@ -159,3 +163,84 @@ def assign(
     else:
         a = n.get("assignment")
         console.print(f"{n['national_format']} → {a['type'] + ' ' + a['name'] if a else 'unassigned'}")
+
+
+@numbers_app.command("release")
+def release(
+    number_id: str,
+    reason: Annotated[str, typer.Option(
+        help="no_longer_needed, cost_reduction, replaced, spam_reported or other")],
+    url: Url = DEFAULT_URL, api_key: Key = "",
+    reason_text: Annotated[str | None, typer.Option(help="why, when the reason is other")] = None,
+    notes: Annotated[str | None, typer.Option(help="notes kept with the release")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "--acknowledge",
+                                      help="acknowledge that the number will be disconnected")] = False,
+    detach_dependencies: Annotated[bool, typer.Option(
+        "--detach-dependencies", help="detach the call flows and automations that use it")] = False,
+    as_json: Json = False,
+) -> None:
+    """Release a number (it stops working now; reclaimable after the cooldown, until the deadline)."""
+    c = Client(url, api_key)
+    if not yes and typer.get_text_stream("stdin").isatty():
+        yes = typer.confirm(f"{number_id} will be disconnected. Release it?", default=False)
+    body = {"reason": reason, "reason_text": reason_text, "notes": notes, "acknowledge": yes,
+            "detach_dependencies": detach_dependencies}
+    n = _call(lambda: c.post(f"/v1/numbers/{number_id}/release", body, idempotency_key=str(uuid.uuid4())))
+    if as_json:
+        _print_json(n)
+        return
+    r = n["release"]
+    console.print(f"released {n['national_format']} ({n['id']}): {r['reason']}\n"
+                  f"  cooldown ends  {r['cooldown_ends_at']}\n  reclaim by     {r['reclaim_deadline']}")
+
+
+@numbers_app.command("reactivation")
+def reactivation(number_id: str, url: Url = DEFAULT_URL, api_key: Key = "", as_json: Json = False) -> None:
+    """Show whether a released number can be reactivated now, check by check."""
+    c = Client(url, api_key)
+    e = _call(lambda: c.get(f"/v1/numbers/{number_id}/reactivation"))
+    if as_json:
+        _print_json(e)
+        return
+    console.print(f"{number_id}: {'[green]eligible[/green]' if e['eligible'] else '[red]not eligible[/red]'} "
+                  f"for reactivation")
+    if e.get("cooldown_ends_at"):
+        console.print(f"  cooldown ends {e['cooldown_ends_at']}; reclaim by {e['reclaim_deadline']}")
+    for ch in e["checks"]:
+        mark = "[green]ok[/green]  " if ch["ok"] else "[red]FAIL[/red]"
+        console.print(f"  {mark} {escape(ch['detail'])} [dim]{escape('[' + ch['code'] + ']')}[/dim]", highlight=False)
+
+
+@numbers_app.command("reactivate")
+def reactivate(
+    number_id: str, url: Url = DEFAULT_URL, api_key: Key = "",
+    restore_assignment: Annotated[bool, typer.Option(
+        "--restore-assignment/--no-restore-assignment", help="give back the previous assignment")] = True,
+    as_json: Json = False,
+) -> None:
+    """Reactivate a released number within its reclaim window."""
+    c = Client(url, api_key)
+    n = _call(lambda: c.post(f"/v1/numbers/{number_id}/reactivate", {"restore_assignment": restore_assignment},
+                             idempotency_key=str(uuid.uuid4())))
+    if as_json:
+        _print_json(n)
+        return
+    a = n.get("assignment")
+    console.print(f"reactivated {n['national_format']} ({n['id']}), status {n['status']}, "
+                  f"{'assigned to ' + a['type'] + ' ' + a['name'] if a else 'unassigned'}")
+
+
+@numbers_app.command("history")
+def history(number_id: str, url: Url = DEFAULT_URL, api_key: Key = "", as_json: Json = False) -> None:
+    """Every status change of a number, oldest first."""
+    c = Client(url, api_key)
+    page = _call(lambda: c.get(f"/v1/numbers/{number_id}/history"))
+    if as_json:
+        _print_json(page)
+        return
+    t = Table()
+    for col in ("At", "From", "To", "Reason", "Actor"):
+        t.add_column(col)
+    for r in page["data"]:
+        t.add_row(r["at"], r["from"] or "—", r["to"], r["reason"] or "", r["actor"])
+    console.print(t)

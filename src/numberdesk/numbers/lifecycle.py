@@ -8,6 +8,7 @@ typed ``InvalidState`` error.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from numberdesk.errors import InvalidState
@@ -75,6 +76,7 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
 # Named groups.
 HELD = frozenset({S.pending, S.active, S.inactive})          # in the inventory
 ASSIGNABLE = frozenset(s for (s, a) in TRANSITIONS if a is A.assign)
+RELEASABLE = frozenset(s for (s, a) in TRANSITIONS if a is A.release)
 ROUTES_CALLS = frozenset({S.active})
 BILLED = frozenset({S.active, S.inactive})
 
@@ -97,7 +99,7 @@ def transition(status: str, action: Action, *, returned: bool = False) -> Status
         return TRANSITIONS[(current, action)]
     except KeyError:
         raise InvalidState(
-            f"A {current.value} number cannot be {_PAST[action]}.", status=current.value
+            f"A {current.value} number cannot be {_PAST[action]}.", number_status=current.value
         ) from None
 
 
@@ -108,6 +110,30 @@ _PAST = {
 }
 
 
+def reactivated_status(needs_provisioning: bool) -> Status:
+    """What reactivation leads to: ``active``, or ``pending`` when the carrier must provision again."""
+    return S.pending if needs_provisioning else TRANSITIONS[(S.released, A.reactivate)]
+
+
+# -- releasing ----------------------------------------------------------------------
+# Why a release is refused although the number's status allows it (api.md: blockers).
+ACTIVE_CALLS = "active_calls"
+HAS_DEPENDENCIES = "has_dependencies"
+
+
+def release_request_errors(reason: str, reason_text: str | None, acknowledge: bool) -> list[dict[str, str]]:
+    """The field errors of a release request; empty when it is complete."""
+    errors = []
+    if reason not in ReleaseReason.__members__:
+        errors.append({"field": "reason", "detail": f"must be one of {', '.join(ReleaseReason)}"})
+    elif reason == ReleaseReason.other and not (reason_text or "").strip():
+        errors.append({"field": "reason_text", "detail": "say why when the reason is other"})
+    if acknowledge is not True:
+        errors.append({"field": "acknowledge",
+                       "detail": "must be true: confirm that the number will be disconnected"})
+    return errors
+
+
 def cooldown_ends_at(released_at: dt.datetime, cooldown_hours: int) -> dt.datetime:
     return released_at + dt.timedelta(hours=cooldown_hours)
 
@@ -116,7 +142,110 @@ def reclaim_deadline(released_at: dt.datetime, reclaim_days: int) -> dt.datetime
     return released_at + dt.timedelta(days=reclaim_days)
 
 
+def in_cooldown(now: dt.datetime, cooldown_end: dt.datetime) -> bool:
+    """The cooldown has ended at ``cooldown_end`` exactly."""
+    return now < cooldown_end
+
+
+def window_open(now: dt.datetime, deadline: dt.datetime) -> bool:
+    """The reclaim window ends at ``deadline`` exactly (the worker returns the number then)."""
+    return now < deadline
+
+
+def reclaim_due(status: str, returned: bool, deadline: dt.datetime | None, now: dt.datetime) -> bool:
+    """True when a released number must go back to the carrier."""
+    return status == S.released and not returned and deadline is not None and not window_open(now, deadline)
+
+
+# -- reactivation eligibility -------------------------------------------------------
+@dataclass
+class Check:
+    code: str      # the error code this check raises when it fails
+    ok: bool
+    detail: str
+    reason: str | None = field(default=None)  # for not_eligible: spam_reported, carrier_released, past_due
+
+
+@dataclass
+class Eligibility:
+    eligible: bool
+    cooldown_ends_at: dt.datetime | None
+    reclaim_deadline: dt.datetime | None
+    checks: list[Check]
+
+    def first_failure(self) -> Check | None:
+        return next((c for c in self.checks if not c.ok), None)
+
+
+def _when(t: dt.datetime) -> str:
+    return t.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def reactivation_eligibility(
+    *,
+    status: str,
+    returned: bool,
+    now: dt.datetime,
+    cooldown_end: dt.datetime | None,
+    deadline: dt.datetime | None,
+    release_reason: str | None,
+    carrier_holds: bool,
+    past_due: bool,
+) -> Eligibility:
+    """Every condition of a reactivation with its state, in the order they are enforced.
+
+    (That the caller's account released the number is enforced before this: another
+    account is told the number does not exist.)
+    """
+    if status != S.released or cooldown_end is None or deadline is None:
+        return Eligibility(False, None, None, [Check(
+            "invalid_state", False,
+            f"Only released numbers can be reactivated; this one is {status}.")])
+    checks = [Check("invalid_state", True, "The number is released.")]
+    if in_cooldown(now, cooldown_end):
+        left = int((cooldown_end - now).total_seconds() + 0.999)
+        checks.append(Check("in_cooldown", False,
+                            f"The cooldown ends at {_when(cooldown_end)} ({_duration(left)} from now)."))
+    else:
+        checks.append(Check("in_cooldown", True, f"The cooldown ended at {_when(cooldown_end)}."))
+    if returned or not window_open(now, deadline):
+        checks.append(Check("reclaim_window_expired", False,
+                            f"The reclaim window ended at {_when(deadline)}; the number went back to the "
+                            "carrier. Search available numbers for a similar one."))
+    else:
+        checks.append(Check("reclaim_window_expired", True,
+                            f"The reclaim window is open until {_when(deadline)}."))
+    spam = release_reason == ReleaseReason.spam_reported
+    checks.append(Check("not_eligible", not spam,
+                        "It was released as spam_reported, so it cannot come back." if spam
+                        else "It was not released as spam_reported.", "spam_reported"))
+    checks.append(Check("not_eligible", carrier_holds,
+                        "The carrier still holds the number for this account." if carrier_holds
+                        else "The carrier no longer holds the number.", "carrier_released"))
+    checks.append(Check("not_eligible", not past_due,
+                        "The account is past due: settle the balance first." if past_due
+                        else "The account is in good standing.", "past_due"))
+    return Eligibility(all(c.ok for c in checks), cooldown_end, deadline, checks)
+
+
+def _duration(seconds: int) -> str:
+    d, rest = divmod(max(seconds, 0), 86400)
+    h, rest = divmod(rest, 3600)
+    m, sec = divmod(rest, 60)
+    if d:
+        return f"{d}d {h}h {m}m"
+    if h:
+        return f"{h}h {m}m {sec}s"
+    return f"{m}m {sec}s" if m else f"{sec}s"
+
+
+# -- provisioning -------------------------------------------------------------------
 def provisioning_overdue(
     status: str, purchased_at: dt.datetime, now: dt.datetime, hours: int = 48
 ) -> bool:
     return status == S.pending and now - purchased_at > dt.timedelta(hours=hours)
+
+
+def provisioning_overdue_at(purchased_at: dt.datetime, hours: int = 48) -> dt.datetime:
+    """The moment a number still pending becomes overdue (the guide: contact support after 48 h)."""
+    return purchased_at + dt.timedelta(hours=hours)

@@ -74,6 +74,8 @@ class PhoneNumber(Base):
     purchased_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     provisioning_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     activated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When the worker recorded that provisioning took over 48 h (set once per provisioning).
+    provisioning_overdue_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     released_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     release_reason: Mapped[str | None] = mapped_column(String(32))
