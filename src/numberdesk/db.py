@@ -5,6 +5,14 @@ that start with ``BEGIN IMMEDIATE`` so two writers never deadlock on a lock
 upgrade (SQLAlchemy's ``with_for_update`` does nothing there). Reads use a second
 engine on the same file whose transactions start deferred, so readers never
 queue behind writers. PostgreSQL needs none of this.
+
+Write transactions opened by requests also take a *write slot* first
+(``Database.write_slots``), waiting for it on the event loop. A request holds its
+database locks until its response is serialised, and FastAPI serialises the
+response of a sync endpoint in the worker-thread pool: if every pool thread were
+blocked waiting for a lock, the holder could never get a thread to finish and
+commit (on SQLite that ends in "database is locked" after the busy timeout).
+Bounding the writers well below the thread pool's size keeps threads free.
 """
 
 from __future__ import annotations
@@ -14,6 +22,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import anyio
+from anyio.lowlevel import RunVar
 from sqlalchemy import BigInteger, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -78,6 +88,16 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
     return engine
 
 
+# Per event loop (an asyncio primitive belongs to one loop; the thread pool's
+# capacity it protects is per loop too).
+_WRITE_SLOTS: RunVar[anyio.Semaphore] = RunVar("numberdesk_write_slots")
+# SQLite has one writer at a time: queue the others on the event loop rather than
+# in SQLite's sleeping busy handler. PostgreSQL writes in parallel; stay far below
+# the pool of 40 threads and the 30 pooled connections.
+SQLITE_WRITE_SLOTS = 1
+POSTGRES_WRITE_SLOTS = 10
+
+
 class Database:
     """One deployment's database: a write engine and, on SQLite, a read engine."""
 
@@ -106,6 +126,15 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    def write_slots(self) -> anyio.Semaphore:
+        """The event loop's gate for write transactions (see the module docstring)."""
+        try:
+            return _WRITE_SLOTS.get()
+        except LookupError:
+            slots = anyio.Semaphore(SQLITE_WRITE_SLOTS if self.is_sqlite else POSTGRES_WRITE_SLOTS)
+            _WRITE_SLOTS.set(slots)
+            return slots
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -48,7 +48,8 @@ class NumberdeskError(Exception):
             "detail": self.detail,
             "code": self.code,
         }
-        body.update(self.extra)
+        # Extra members never replace the standard ones (``status`` is the HTTP status).
+        body.update({k: v for k, v in self.extra.items() if k not in body})
         return body
 
 

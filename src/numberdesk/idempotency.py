@@ -4,6 +4,15 @@ A retry returns the first response; the same key with another body is a 422
 ``idempotency_key_reused``; while the first is still running, a 409
 ``idempotency_in_flight``. A first attempt that failed with a 5xx is forgotten,
 so it can be retried. Pure ASGI, so it sees the exact bytes sent and returned.
+
+Its database work runs in worker threads (never on the event loop, which must
+stay free to finish the requests that hold the locks it waits for), and its
+writes take a write slot like every request's transaction does.
+
+A response marked ``Cache-Control: no-store`` (one that shows a secret once, such
+as a new API key) is kept sealed with a key derived from the caller's own API key
+and the Idempotency-Key: the database never holds the secret, and only the same
+caller can have it replayed.
 """
 
 from __future__ import annotations
@@ -13,15 +22,28 @@ import hashlib
 import json
 from typing import Any
 
+from anyio import to_thread
+from nacl.exceptions import CryptoError
+from nacl.secret import SecretBox
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from numberdesk.accounts.service import authenticate_key
-from numberdesk.errors import IdempotencyInFlight, IdempotencyKeyReused, NumberdeskError, ValidationFailed
+from numberdesk.errors import (
+    IdempotencyInFlight,
+    IdempotencyKeyReused,
+    NumberdeskError,
+    ValidationFailed,
+)
 from numberdesk.state import AppState
 from numberdesk.system.models import IdempotencyRecord
 
 MAX_KEY = 255
+SEALED = "sealed"  # state of a finished record whose response body is sealed
+
+
+def _box(token: str, key: str) -> SecretBox:
+    return SecretBox(hashlib.sha256(b"numberdesk-idempotency\0" + token.encode() + b"\0" + key.encode()).digest())
 
 
 def problem_response(err: NumberdeskError) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
@@ -59,9 +81,7 @@ class IdempotencyMiddleware:
         scheme, _, token = auth.partition(" ")
         account_id = None
         if scheme.lower() == "bearer" and token.strip():
-            with st.db.session(write=False) as s:
-                k = authenticate_key(s, token.strip())
-                account_id = k.account_id if k else None
+            account_id = await to_thread.run_sync(self._account_of, st, token.strip())
         if account_id is None:  # the endpoint answers 401 itself
             await self.app(scope, replay_receive, send)
             return
@@ -71,7 +91,8 @@ class IdempotencyMiddleware:
                 "Idempotency-Key", f"must be 1 to {MAX_KEY} characters")))
             return
         digest = hashlib.sha256(scope["path"].encode() + b"\n" + body).hexdigest()
-        outcome = self._claim(st, account_id, key_s, digest)
+        async with st.db.write_slots():
+            outcome = await to_thread.run_sync(self._claim, st, account_id, token.strip(), key_s, digest)
         if outcome is not None:
             await _send(send, *outcome)
             return
@@ -89,9 +110,17 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, replay_receive, capture_send)
         finally:
-            self._finish(st, account_id, key_s, captured)
+            async with st.db.write_slots():
+                await to_thread.run_sync(self._finish, st, account_id, token.strip(), key_s, captured)
 
-    def _claim(self, st: AppState, account_id: str, key: str, digest: str) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+    @staticmethod
+    def _account_of(st: AppState, token: str) -> str | None:
+        with st.db.session(write=False) as s:
+            k = authenticate_key(s, token)
+            return k.account_id if k else None
+
+    def _claim(self, st: AppState, account_id: str, token: str, key: str,
+               digest: str) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
         now = st.clock.now()
         horizon = now - dt.timedelta(hours=st.settings.idempotency_hours)
         with st.db.session() as s:
@@ -112,14 +141,22 @@ class IdempotencyMiddleware:
             if rec.request_hash != digest:
                 return problem_response(IdempotencyKeyReused(
                     "This Idempotency-Key was used with a different request; use a new key."))
-            if rec.state != "done":
+            if rec.state not in ("done", SEALED):
                 return problem_response(IdempotencyInFlight(
                     "The first request with this Idempotency-Key is still running; retry shortly."))
+            body = rec.response_body or b""
+            if rec.state == SEALED:
+                try:
+                    body = _box(token, key).decrypt(body)
+                except CryptoError:
+                    return problem_response(IdempotencyKeyReused(
+                        "This Idempotency-Key was used by another API key of this account for a "
+                        "response shown only once; use a new key."))
             stored = [(k.encode(), v.encode()) for k, v in json.loads(rec.response_headers or "[]")]
             stored.append((b"idempotent-replayed", b"true"))
-            return rec.response_status or 200, stored, rec.response_body or b""
+            return rec.response_status or 200, stored, body
 
-    def _finish(self, st: AppState, account_id: str, key: str, captured: dict[str, Any]) -> None:
+    def _finish(self, st: AppState, account_id: str, token: str, key: str, captured: dict[str, Any]) -> None:
         with st.db.session() as s:
             rec = s.scalar(select(IdempotencyRecord).where(
                 IdempotencyRecord.account_id == account_id, IdempotencyRecord.key == key))
@@ -129,11 +166,13 @@ class IdempotencyMiddleware:
                 s.delete(rec)
                 return
             keep = [(k.decode(), v.decode()) for k, v in captured["headers"]
-                    if k.lower() in (b"content-type", b"location", b"retry-after")]
-            rec.state = "done"
+                    if k.lower() in (b"content-type", b"location", b"retry-after", b"cache-control")]
+            no_store = any(k.lower() == b"cache-control" and b"no-store" in v.lower()
+                           for k, v in captured["headers"])
+            rec.state = SEALED if no_store else "done"
             rec.response_status = captured["status"]
             rec.response_headers = json.dumps(keep)
-            rec.response_body = captured["body"]
+            rec.response_body = _box(token, key).encrypt(captured["body"]) if no_store else captured["body"]
 
 
 async def _send(send: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:

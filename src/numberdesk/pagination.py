@@ -11,6 +11,7 @@ from numberdesk.errors import ValidationFailed
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+_INT64 = (-(2**63), 2**63 - 1)
 
 
 def encode(*values: Any) -> str:
@@ -27,7 +28,13 @@ def decode(cursor: str, *, kinds: tuple[type, ...]) -> tuple[Any, ...]:
         out: list[Any] = []
         for value, kind in zip(raw, kinds, strict=True):
             if kind is dt.datetime:
-                out.append(dt.datetime.fromisoformat(value))
+                when = dt.datetime.fromisoformat(value)
+                if when.tzinfo is None:  # we only ever write UTC times
+                    raise ValueError
+                out.append(when)
+            elif kind is int and (isinstance(value, bool) or not isinstance(value, int)
+                                  or not _INT64[0] <= value <= _INT64[1]):
+                raise ValueError  # a value no column can hold would fail in the database
             elif value is None or isinstance(value, kind):
                 out.append(value)
             else:

@@ -83,9 +83,11 @@ def update_account(body: UpdateAccount, ctx: WriteCtx) -> dict[str, object]:
 
 
 @router.post("/api-keys", status_code=201, response_model=NewKeyOut, responses=ERRORS)
-def create_api_key(body: CreateKey, ctx: WriteCtx) -> dict[str, object]:
+def create_api_key(body: CreateKey, ctx: WriteCtx, response: Response) -> dict[str, object]:
     """Create an API key (owner). The secret is shown in this response only."""
     secret, key = service.create_key(ctx, body.name, body.role)
+    # Nobody keeps a copy: caches, and the idempotency record (which seals it).
+    response.headers["Cache-Control"] = "no-store"
     return {"id": key.id, "api_key": secret, "name": key.name, "role": key.role}
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -57,7 +57,16 @@ def _ctx(request: Request, p: Principal, write: bool) -> Iterator[Ctx]:
                   settings=st.settings, request_id=getattr(request.state, "request_id", None))
 
 
-def write_ctx(request: Request, p: Annotated[Principal, Depends(principal)]) -> Iterator[Ctx]:
+async def write_slot(request: Request) -> AsyncIterator[None]:
+    """Waits, on the event loop, for a write slot; held until the transaction ends."""
+    async with app_state(request).db.write_slots():
+        yield
+
+
+def write_ctx(
+    request: Request, p: Annotated[Principal, Depends(principal)],
+    _slot: Annotated[None, Depends(write_slot, scope="function")],
+) -> Iterator[Ctx]:
     """A write transaction, committed before the response is sent."""
     yield from _ctx(request, p, True)
 

@@ -17,6 +17,10 @@ from numberdesk.numbers import service
 
 MAX_BULK = 500
 ACTIONS = ("assign", "unassign", "tag", "untag", "release")
+# The permission of each action, checked once for the request: a role that may not
+# act at all is refused (403), not told "forbidden" once per number.
+PERMISSION = {"assign": "numbers.assign", "unassign": "numbers.assign", "tag": "numbers.edit",
+              "untag": "numbers.edit", "release": "numbers.release"}
 
 
 @dataclass
@@ -31,6 +35,7 @@ class BulkResult:
 def run_bulk(ctx: Ctx, action: str, number_ids: list[str], params: dict[str, Any]) -> list[BulkResult]:
     if action not in ACTIONS:
         raise ValidationFailed.field("action", f"must be one of {', '.join(ACTIONS)}")
+    ctx.require(PERMISSION[action])
     ids = list(dict.fromkeys(number_ids))  # keep order, drop repeats
     if not ids or len(ids) > MAX_BULK:
         raise ValidationFailed.field("number_ids", f"give 1 to {MAX_BULK} number ids")

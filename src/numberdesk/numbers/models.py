@@ -40,9 +40,13 @@ class PhoneNumber(Base):
             sqlite_where=text("returned_at IS NULL"),
             postgresql_where=text("returned_at IS NULL"),
         ),
+        # One index per sort of the inventory list, ending in id: a keyset page (any
+        # depth, any direction) is an index seek, also when filtered (migration 0006).
         Index("ix_phone_numbers_account_purchased", "account_id", "purchased_at", "id"),
-        Index("ix_phone_numbers_account_status", "account_id", "status"),
-        Index("ix_phone_numbers_account_e164", "account_id", "phone_number"),
+        Index("ix_phone_numbers_account_status_id", "account_id", "status", "id"),
+        Index("ix_phone_numbers_account_number", "account_id", "phone_number", "id"),
+        Index("ix_phone_numbers_account_name", "account_id", "friendly_name", "id"),
+        Index("ix_phone_numbers_account_price", "account_id", "monthly_price_minor", "id"),
         Index("ix_phone_numbers_status_due", "status", "provisioning_due_at"),
         Index("ix_phone_numbers_reclaim", "status", "reclaim_deadline"),
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy import Select, exists, func, literal, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from numberdesk.accounts.models import Account
@@ -20,6 +20,7 @@ from numberdesk.numbers.lifecycle import Action, Status
 from numberdesk.numbers.models import NumberTag, PhoneNumber, StatusChange
 from numberdesk.pools.models import Pool
 from numberdesk.providers.base import SearchQuery
+from numberdesk.providers.reconcile import adoptable
 from numberdesk.providers.registry import get_carrier
 from numberdesk.providers.sandbox.inventory import Listing, keypad_digits
 from numberdesk.system.service import ensure_no_maintenance
@@ -89,10 +90,10 @@ def assignment_names(ctx: Ctx, numbers: list[PhoneNumber]) -> dict[str, str]:
     names: dict[str, str] = {}
     if agent_ids:
         names.update(ctx.session.execute(
-            select(Agent.id, Agent.name).where(Agent.account_id == ctx.account_id, Agent.id.in_(agent_ids))).tuples())
+            select(Agent.id, Agent.name).where(Agent.account_id == ctx.account_id, Agent.id.in_(agent_ids))).tuples().all())
     if pool_ids:
         names.update(ctx.session.execute(
-            select(Pool.id, Pool.name).where(Pool.account_id == ctx.account_id, Pool.id.in_(pool_ids))).tuples())
+            select(Pool.id, Pool.name).where(Pool.account_id == ctx.account_id, Pool.id.in_(pool_ids))).tuples().all())
     return names
 
 
@@ -157,10 +158,12 @@ def list_numbers(
     q = _filtered(ctx, f)
     if after is not None:
         value, last_id = after
-        if desc:
-            q = q.where(or_(col < value, and_(col == value, PhoneNumber.id < last_id)))
-        else:
-            q = q.where(or_(col > value, and_(col == value, PhoneNumber.id > last_id)))
+        # A row-value comparison, not "col < v OR (col = v AND id < x)": both SQLite and
+        # PostgreSQL seek straight to it in the (account_id, col, id) index, so a page
+        # 50,000 rows deep costs what the first does.
+        key_cols = tuple_(col, PhoneNumber.id)
+        bound = tuple_(literal(value, col.type), literal(last_id, PhoneNumber.id.type))
+        q = q.where(key_cols < bound if desc else key_cols > bound)
     order = (col.desc(), PhoneNumber.id.desc()) if desc else (col.asc(), PhoneNumber.id.asc())
     return list(ctx.session.scalars(q.order_by(*order).limit(limit + 1)))
 
@@ -186,6 +189,29 @@ def monthly_cost(ctx: Ctx) -> dict[str, int]:
                PhoneNumber.status.in_([s.value for s in lifecycle.BILLED]))
         .group_by(PhoneNumber.currency))
     return {c: int(a or 0) for c, a in rows}
+
+
+@dataclass
+class Attention:
+    overdue: int      # pending for longer than the overdue threshold
+    inactive: int
+    closing: int      # released, reclaim window ends within ``within``
+
+
+def attention(ctx: Ctx, within: dt.timedelta = dt.timedelta(hours=48)) -> Attention:
+    """Counts of the numbers that need a person: overdue, inactive, reclaim window closing soon."""
+    ctx.require("read")
+    now = ctx.now()
+    base = select(func.count()).select_from(PhoneNumber).where(PhoneNumber.account_id == ctx.account_id)
+    overdue_before = now - dt.timedelta(hours=ctx.settings.provisioning_overdue_hours)
+    overdue = ctx.session.scalar(base.where(
+        PhoneNumber.status == Status.pending, PhoneNumber.purchased_at < overdue_before,
+        PhoneNumber.returned_at.is_(None)))
+    inactive = ctx.session.scalar(base.where(PhoneNumber.status == Status.inactive))
+    closing = ctx.session.scalar(base.where(
+        PhoneNumber.status == Status.released, PhoneNumber.returned_at.is_(None),
+        PhoneNumber.reclaim_deadline > now, PhoneNumber.reclaim_deadline <= now + within))
+    return Attention(overdue=int(overdue or 0), inactive=int(inactive or 0), closing=int(closing or 0))
 
 
 def history(ctx: Ctx, number_id: str) -> list[StatusChange]:
@@ -267,6 +293,13 @@ def purchase(
     ensure_no_maintenance(ctx.session, now, "buying numbers")
     carrier = get_carrier(ctx.settings)
     listing = carrier.lookup(ctx.session, e164, now)
+    adopted = None
+    if listing is None:
+        # A purchase that crashed between the carrier's answer and our commit left the
+        # number held at the carrier and unknown here: take that order over, never order twice.
+        found = adoptable(ctx.session, carrier, e164, now)
+        if found is not None:
+            listing, adopted = found
     if listing is None:
         raise NumberUnavailable(
             f"{e164} is not for sale: another customer holds it, it is on hold, or the carrier "
@@ -286,14 +319,15 @@ def purchase(
             ctx.session.flush()
     except IntegrityError:
         raise NumberUnavailable(f"{e164} was just bought by someone else.") from None
-    order = carrier.order(ctx.session, listing, now)
+    order = adopted or carrier.order(ctx.session, listing, now)
     n.provider_ref = order.ref
     n.provisioning_due_at = order.ready_at
     _set_tags(ctx, n, tags)
     record_status(ctx, n, None, Status.pending, "purchased")
     audit.record(ctx, "number.purchase", "number", n.id, None,
                  {**snapshot(n), "phone_number": e164, "tags": tags,
-                  "monthly_price_minor": n.monthly_price_minor, "currency": n.currency})
+                  "monthly_price_minor": n.monthly_price_minor, "currency": n.currency,
+                  **({"adopted_carrier_order": order.ref} if adopted else {})})
     ctx.session.flush()
     return n
 

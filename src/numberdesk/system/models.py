@@ -30,7 +30,7 @@ class IdempotencyRecord(Base):
     account_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(16))  # in_flight | done
+    state: Mapped[str] = mapped_column(String(16))  # in_flight | done | sealed (idempotency.py)
     response_status: Mapped[int | None] = mapped_column(Integer)
     response_headers: Mapped[str | None] = mapped_column(Text)
     response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
