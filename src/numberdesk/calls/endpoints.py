@@ -1,0 +1,128 @@
+"""Routes for call records: batch ingest, lists and CSV export."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+
+from numberdesk import pagination
+from numberdesk.analytics import periods
+from numberdesk.auth.deps import ReadCtx, WriteCtx, app_state, principal
+from numberdesk.calls import service
+from numberdesk.calls.schemas import (
+    CSV_COLUMNS,
+    ActiveCallOut,
+    CallOut,
+    IngestCalls,
+    IngestOut,
+    call_out,
+)
+from numberdesk.context import Ctx
+from numberdesk.money import rfc3339
+from numberdesk.schemas import Page, problem_responses
+
+router = APIRouter(prefix="/v1", tags=["calls"])
+ERRORS = problem_responses(401, 403, 404, 422)
+TimeParam = Annotated[str | None, Query(max_length=40, description="A date (local midnight) or an RFC 3339 time")]
+
+
+def _filter(ctx: Ctx, number_id: str | None, agent_id: str | None, start: str | None, end: str | None,
+            status: str | None) -> service.CallFilter:
+    from numberdesk.accounts.service import get_account
+
+    tz = periods.zone(get_account(ctx).timezone)
+    return service.CallFilter(
+        number_id=number_id, agent_id=agent_id, status=status,
+        start=periods.parse_bound(start, tz, "from") if start else None,
+        end=periods.parse_bound(end, tz, "to") if end else None)
+
+
+@router.post("/calls", status_code=201, response_model=IngestOut, responses=ERRORS)
+def ingest_calls(body: IngestCalls, ctx: WriteCtx) -> dict[str, object]:
+    """Store up to 10,000 finished calls (admin role and up).
+
+    All or nothing: if any record is bad, nothing is stored and the 422 lists every
+    bad record by index (`errors[].index`, `errors[].field` such as `calls.3.number`).
+    `number` must be one of the account's numbers; a completed call needs
+    `answered_at` and `ended_at`, a missed one (`no_answer`, `busy`, `failed`,
+    `canceled`) has no `answered_at`.
+    """
+    return service.ingest(ctx, body.calls)
+
+
+@router.get("/calls", response_model=Page[CallOut], responses=ERRORS)
+def list_calls(
+    ctx: ReadCtx,
+    number_id: Annotated[str | None, Query(max_length=40)] = None,
+    agent_id: Annotated[str | None, Query(max_length=40)] = None,
+    status: Annotated[Literal["completed", "no_answer", "busy", "failed", "canceled"] | None, Query()] = None,
+    from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    to: TimeParam = None,
+    limit: Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)] = pagination.DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> dict[str, object]:
+    """Finished calls, newest first; `from` inclusive, `to` exclusive (dates are local midnights)."""
+    f = _filter(ctx, number_id, agent_id, from_, to, status)
+    after = pagination.decode(cursor, kinds=(dt.datetime, str)) if cursor else None
+    rows = service.list_calls(ctx, f, limit=limit, after=after)  # type: ignore[arg-type]
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1][0]
+        next_cursor = pagination.encode(last.started_at, last.id)
+    return {"data": [call_out(c, e164) for c, e164 in rows], "next_cursor": next_cursor}
+
+
+@router.get("/calls.csv", response_class=StreamingResponse, responses=ERRORS)
+def export_calls(
+    request: Request,
+    ctx: ReadCtx,
+    number_id: Annotated[str | None, Query(max_length=40)] = None,
+    agent_id: Annotated[str | None, Query(max_length=40)] = None,
+    status: Annotated[Literal["completed", "no_answer", "busy", "failed", "canceled"] | None, Query()] = None,
+    from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    to: TimeParam = None,
+) -> StreamingResponse:
+    """The same calls as `GET /v1/calls`, every page, as CSV."""
+    f = _filter(ctx, number_id, agent_id, from_, to, status)
+    if f.number_id:
+        service.check_number(ctx, f.number_id)
+    ctx.require("read")
+    who = principal(request)
+    st = app_state(request)
+
+    def rows() -> Iterator[str]:
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(CSV_COLUMNS)
+        # The request's transaction ends with the handler; the stream reads in its own.
+        with st.db.session(write=False) as s:
+            c2 = Ctx(session=s, account_id=who.account_id, actor=who.actor, role=who.role, clock=st.clock,
+                     settings=st.settings)
+            for n, (c, e164) in enumerate(service.iter_calls(c2, f), 1):
+                out = call_out(c, e164)
+                w.writerow([out[k] if out[k] is not None else "" for k in CSV_COLUMNS])
+                if n % 1000 == 0:
+                    yield buf.getvalue()
+                    buf.seek(0)
+                    buf.truncate()
+        yield buf.getvalue()
+
+    return StreamingResponse(rows(), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": 'attachment; filename="calls.csv"'})
+
+
+@router.get("/active-calls", response_model=Page[ActiveCallOut], responses=ERRORS)
+def list_active_calls(ctx: ReadCtx, number_id: Annotated[str | None, Query(max_length=40)] = None) -> dict[str, object]:
+    """Calls ringing or in progress now (a number with one cannot be released)."""
+    rows = service.active_calls(ctx, number_id)
+    return {"data": [{"number_id": a.number_id, "agent_id": a.agent_id, "provider": a.provider,
+                      "call_sid": a.call_sid, "status": a.status, "from": a.from_number, "to": a.to_number,
+                      "started_at": rfc3339(a.started_at), "answered_at": rfc3339(a.answered_at)}
+                     for a in rows], "next_cursor": None}

@@ -1,0 +1,237 @@
+"""Analytics in the dashboard: the account's call charts and CSV exports, and each number's
+calls panel with its "Test call" (over the same services as ``GET /v1/analytics``)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from sqlalchemy import select
+
+from numberdesk.accounts.service import get_account
+from numberdesk.agents.models import Agent
+from numberdesk.analytics import periods
+from numberdesk.analytics import service as analytics
+from numberdesk.calls import service as calls
+from numberdesk.calls.schemas import CSV_COLUMNS, call_out
+from numberdesk.context import Ctx
+from numberdesk.dashboard.common import (
+    DashReadCtx,
+    app_state,
+    csrf_guard,
+    error_lines,
+    is_htmx,
+    render,
+)
+from numberdesk.errors import NumberdeskError, ValidationFailed
+from numberdesk.numbers import service as numbers
+from numberdesk.numbers.models import PhoneNumber
+from numberdesk.routing import decide as routing
+
+router = APIRouter(dependencies=[Depends(csrf_guard)], include_in_schema=False)
+
+PRESETS = {"7d": ("Last 7 days", 7), "30d": ("Last 30 days", 30), "90d": ("Last 90 days", 90)}
+GRANULARITIES = {"hour": "Hour", "day": "Day", "week": "Week"}
+Text = Annotated[str | None, Query(max_length=40)]
+PANEL_DAYS = 30
+
+
+def _local_today(ctx: Ctx, tz: dt.tzinfo) -> dt.date:
+    return ctx.now().astimezone(tz).date()
+
+
+def _choose(ctx: Ctx, preset: str | None, start: str | None, through: str | None,
+            granularity: str | None) -> tuple[dict[str, str], list[str]]:
+    """The period the page shows: a preset (default 30 days) or a custom range of local dates,
+    both ending with the day named (inclusive, as a person reads "through")."""
+    tz = periods.zone(get_account(ctx).timezone)
+    today = _local_today(ctx, tz)
+    errors: list[str] = []
+    g = granularity if granularity in GRANULARITIES else "day"
+    if preset == "custom" or (preset is None and (start or through)):
+        try:
+            first = dt.date.fromisoformat(start) if start else today - dt.timedelta(days=29)
+            last = dt.date.fromisoformat(through) if through else today
+            if first > last:
+                raise ValueError
+            return {"preset": "custom", "from": first.isoformat(), "through": last.isoformat(), "granularity": g,
+                    "to": (last + dt.timedelta(days=1)).isoformat()}, errors
+        except ValueError:
+            errors.append("Pick a start date on or before the end date; showing the last 30 days.")
+            preset = "30d"
+    key = preset if preset in PRESETS else "30d"
+    days = PRESETS[key][1]
+    first = today - dt.timedelta(days=days - 1)
+    return {"preset": key, "from": first.isoformat(), "through": today.isoformat(), "granularity": g,
+            "to": (today + dt.timedelta(days=1)).isoformat()}, errors
+
+
+def _label(start: dt.datetime, granularity: str) -> str:
+    if granularity == "hour":
+        return start.strftime("%b %-d %H:%M")
+    if granularity == "week":
+        return start.strftime("Week of %b %-d")
+    return start.strftime("%a %b %-d")
+
+
+def chart_data(result: dict[str, Any]) -> dict[str, Any]:
+    """What the charts draw: labels in local time, answered/missed stacks, missed rate, hours."""
+    labels, answered, missed, rate = [], [], [], []
+    for s in result["series"]:
+        labels.append(_label(dt.datetime.fromisoformat(s["local_start"]), result["granularity"]))
+        answered.append(s["answered"])
+        missed.append(s["missed"])
+        rate.append(round(100 * s["missed"] / s["calls"], 1) if s["calls"] else None)
+    return {"labels": labels, "answered": answered, "missed": missed, "missed_rate": rate,
+            "hours": [h["calls"] for h in result["hour_of_day"]], "busy_hour": result["busy_hour"]}
+
+
+def _names(ctx: Ctx) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """The account's numbers (id, E.164, name) and agents (id, name) for the pickers."""
+    nums = ctx.session.execute(
+        select(PhoneNumber.id, PhoneNumber.phone_number, PhoneNumber.friendly_name)
+        .where(PhoneNumber.account_id == ctx.account_id).order_by(PhoneNumber.friendly_name, PhoneNumber.id)
+        .limit(2000)).all()
+    agents = ctx.session.execute(
+        select(Agent.id, Agent.name).where(Agent.account_id == ctx.account_id).order_by(Agent.name)).all()
+    return [tuple(r) for r in nums], [tuple(r) for r in agents]  # type: ignore[misc]
+
+
+def _query(chosen: dict[str, str], number_id: str | None, agent_id: str | None, **extra: str) -> str:
+    from urllib.parse import urlencode
+
+    params = {"from": chosen["from"], "to": chosen["to"], "granularity": chosen["granularity"]}
+    if number_id:
+        params["number_id"] = number_id
+    if agent_id:
+        params["agent_id"] = agent_id
+    params.update(extra)
+    return urlencode(params)
+
+
+@router.get("/analytics", response_class=HTMLResponse)
+def analytics_page(request: Request, ctx: DashReadCtx, preset: Text = None, from_: Annotated[
+        str | None, Query(alias="from", max_length=40)] = None, through: Text = None, granularity: Text = None,
+        number_id: Text = None, agent_id: Text = None) -> Response:
+    """Call volume over time, the hour of day with the busy hour marked, missed calls, per number and agent."""
+    chosen, errors = _choose(ctx, preset, from_, through, granularity)
+    number_id, agent_id = number_id or None, agent_id or None
+    try:
+        p = analytics.period(ctx, chosen["from"], chosen["to"], chosen["granularity"])
+    except ValidationFailed as err:
+        errors += error_lines(err)
+        chosen["granularity"] = "day"
+        p = analytics.period(ctx, chosen["from"], chosen["to"], "day")
+    try:
+        result = analytics.analytics(ctx, p, number_id=number_id, agent_id=agent_id)
+    except NumberdeskError as err:
+        return render(request, ctx, "error.html", status_code=err.status, title="Analytics", active="analytics",
+                      lines=error_lines(err, role=ctx.role))
+    by_number = by_agent = None
+    if not number_id and not agent_id:
+        by_number = analytics.breakdown(ctx, p, "n")[:15]
+        by_agent = analytics.breakdown(ctx, p, "g")[:15]
+    nums, agents = _names(ctx)
+    scope = None
+    if number_id:
+        scope = next((f"{name} ({e164})" for i, e164, name in nums if i == number_id), number_id)
+    elif agent_id:
+        scope = next((name for i, name in agents if i == agent_id), agent_id)
+    return render(request, ctx, "analytics/analytics.html", active="analytics", result=result,
+                  chart=chart_data(result), chosen=chosen, presets=PRESETS, granularities=GRANULARITIES,
+                  number_id=number_id, agent_id=agent_id, numbers=nums, agents=agents, scope=scope,
+                  by_number=by_number, by_agent=by_agent, errors=errors,
+                  query=_query(chosen, number_id, agent_id))
+
+
+@router.get("/analytics.csv")
+def analytics_csv(request: Request, ctx: DashReadCtx, from_: Annotated[str | None, Query(alias="from", max_length=40)]
+                  = None, to: Text = None, granularity: Text = None, number_id: Text = None,
+                  agent_id: Text = None) -> Response:
+    """The page's series as CSV (the same file as ``GET /v1/analytics.csv``)."""
+    try:
+        p = analytics.period(ctx, from_, to, granularity)
+        result = analytics.analytics(ctx, p, number_id=number_id or None, agent_id=agent_id or None)
+    except NumberdeskError as err:
+        return render(request, ctx, "error.html", status_code=err.status, title="Analytics", active="analytics",
+                      lines=error_lines(err, role=ctx.role))
+    buf = io.StringIO()
+    csv.writer(buf).writerows(analytics.series_csv_rows(result))
+    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="analytics-{p.granularity}.csv"'})
+
+
+@router.get("/analytics/calls.csv")
+def calls_csv(request: Request, ctx: DashReadCtx, from_: Annotated[str | None, Query(alias="from", max_length=40)]
+              = None, to: Text = None, number_id: Text = None, agent_id: Text = None,
+              granularity: Text = None) -> Response:
+    """The period's call records as CSV (the same columns as ``GET /v1/calls.csv``)."""
+    try:
+        tz = periods.zone(get_account(ctx).timezone)
+        f = calls.CallFilter(number_id=number_id or None, agent_id=agent_id or None,
+                             start=periods.parse_bound(from_, tz, "from") if from_ else None,
+                             end=periods.parse_bound(to, tz, "to") if to else None)
+        if f.number_id:
+            calls.check_number(ctx, f.number_id)
+    except NumberdeskError as err:
+        return render(request, ctx, "error.html", status_code=err.status, title="Analytics", active="analytics",
+                      lines=error_lines(err, role=ctx.role))
+    st = app_state(request)
+    who = (ctx.account_id, ctx.actor, ctx.role)
+
+    def rows() -> Iterator[str]:
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(CSV_COLUMNS)
+        # The page's transaction ends with the handler; the stream reads in its own.
+        with st.db.session(write=False) as s:
+            c2 = Ctx(session=s, account_id=who[0], actor=who[1], role=who[2], clock=st.clock, settings=st.settings)
+            for n, (c, e164) in enumerate(calls.iter_calls(c2, f), 1):
+                out = call_out(c, e164)
+                w.writerow([out[k] if out[k] is not None else "" for k in CSV_COLUMNS])
+                if n % 1000 == 0:
+                    yield buf.getvalue()
+                    buf.seek(0)
+                    buf.truncate()
+        yield buf.getvalue()
+
+    return StreamingResponse(rows(), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": 'attachment; filename="calls.csv"'})
+
+
+@router.get("/analytics/numbers/{number_id}", response_class=HTMLResponse)
+def number_panel(request: Request, number_id: str, ctx: DashReadCtx) -> Response:
+    """A number's last 30 days of calls (the number page's panel; a page of its own without HTMX)."""
+    try:
+        n = numbers.get(ctx, number_id)
+        tz = periods.zone(get_account(ctx).timezone)
+        today = _local_today(ctx, tz)
+        first = today - dt.timedelta(days=PANEL_DAYS - 1)
+        p = analytics.period(ctx, first.isoformat(), (today + dt.timedelta(days=1)).isoformat(), "day")
+        result = analytics.analytics(ctx, p, number_id=number_id)
+    except NumberdeskError as err:
+        return render(request, ctx, "error.html", status_code=err.status, title="Calls", active="numbers",
+                      lines=error_lines(err, role=ctx.role))
+    name = "analytics/_number_panel.html" if is_htmx(request) else "analytics/number_panel.html"
+    return render(request, ctx, name, active="numbers", n=n, result=result, chart=chart_data(result),
+                  days=PANEL_DAYS, query=f"from={first.isoformat()}&through={today.isoformat()}&number_id={n.id}")
+
+
+@router.post("/analytics/numbers/{number_id}/test-call", response_class=HTMLResponse)
+def number_test_call(request: Request, number_id: str, ctx: DashReadCtx,
+                     from_: Annotated[str | None, Form(alias="from", max_length=40)] = None) -> Response:
+    """Run the routing path for the number without a carrier and show what a caller would reach."""
+    try:
+        outcome = routing.test_call(ctx, number_id, from_ or None)
+        errors: list[str] = []
+    except NumberdeskError as err:
+        outcome, errors = None, error_lines(err, role=ctx.role)
+    name = "analytics/_test_call.html" if is_htmx(request) else "analytics/test_call.html"
+    status = 200 if outcome is not None else 422
+    return render(request, ctx, name, status_code=status, active="numbers", outcome=outcome, errors=errors,
+                  number_id=number_id)
