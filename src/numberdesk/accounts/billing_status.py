@@ -20,9 +20,7 @@ def set_billing_status(st: AppState, account_id: str, status: str) -> int:
 
 
 def apply_billing_status(ctx, status: str) -> int:  # type: ignore[no-untyped-def]
-    """Number status follows billing status (filled in by the billing domain)."""
-    try:
-        from numberdesk.billing.inactive import follow_billing_status
-    except ModuleNotFoundError:
-        return 0
+    """Number status follows billing status (past due holds active numbers inactive)."""
+    from numberdesk.billing.inactive import follow_billing_status
+
     return follow_billing_status(ctx, status)

@@ -1,10 +1,11 @@
-"""The billing ledger: one charge per number per calendar-month cycle."""
+"""The billing ledger (one charge per number per calendar-month cycle), why a
+number is held inactive, and the worker's throttle marks."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from numberdesk.db import Base, Money, UTCDateTime
@@ -15,13 +16,49 @@ class Charge(Base):
     __table_args__ = (
         # Exactly once per (number, cycle), however many workers race.
         UniqueConstraint("number_id", "cycle", name="uq_charges_number_cycle"),
-        Index("ix_charges_account_cycle", "account_id", "cycle"),
+        # A cycle's charges page by id without sorting the whole cycle.
+        Index("ix_charges_account_cycle_id", "account_id", "cycle", "id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     account_id: Mapped[str] = mapped_column(String(32))
     number_id: Mapped[str] = mapped_column(ForeignKey("phone_numbers.id"))
     cycle: Mapped[str] = mapped_column(String(7))  # YYYY-MM (UTC)
+    # The cycle's bounds [period_start, period_end): lets the worker find numbers
+    # that stopped being billable after the last cycle they were charged for.
+    period_start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    period_end: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     amount_minor: Mapped[int] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     department: Mapped[str | None] = mapped_column(String(100))
+    # When the charge fell due: the cycle's first instant, or the activation
+    # instant for the cycle a number was activated in.
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class InactiveCause(Base):
+    """One row per cause holding a number ``inactive`` (billing, configuration).
+
+    The number stays inactive while any row is left; ``status_reason`` shows one
+    of them, billing first.
+    """
+
+    __tablename__ = "inactive_causes"
+    __table_args__ = (
+        CheckConstraint("cause IN ('billing','configuration')", name="cause"),
+        Index("ix_inactive_causes_account", "account_id", "cause"),
+    )
+    number_id: Mapped[str] = mapped_column(
+        ForeignKey("phone_numbers.id", ondelete="CASCADE"), primary_key=True)
+    cause: Mapped[str] = mapped_column(String(16), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(32))
+    since: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class SweepMark(Base):
+    """When a throttled sweep last ran (compare-and-set, so one worker runs each pass)."""
+
+    __tablename__ = "billing_sweep_marks"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ran_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # Where a pass that works through the inventory in slices goes on from ("" = the start).
+    cursor: Mapped[str] = mapped_column(String(64), default="")
