@@ -316,3 +316,44 @@ def live_server(settings: Settings, tmp_path: Path) -> Iterator[LiveServer]:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+# -- a real browser -----------------------------------------------------------------
+CHROMIUM = os.environ.get("NUMBERDESK_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium, driven by Playwright; one per test process.
+
+    Browser tests never skip: without Chromium they fail, so a machine that cannot
+    run them is noticed. (Playwright allows one sync session per thread, hence one
+    shared fixture for every browser test.)
+    """
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is missing at {CHROMIUM}: the dashboard tests need a real browser "
+                    "(install Debian's chromium package)")
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=20_000)  # generous waits on a busy machine; nothing here asserts speed
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                               args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    """A fresh browser profile at 1280 px (cookies of its own)."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 860})
+    ctx.set_default_timeout(60_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: Any) -> Any:
+    return context.new_page()

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from numberdesk import __version__
 from numberdesk.config import Settings, get_settings
+from numberdesk.dashboard import mount_static
 from numberdesk.errors import NumberdeskError, ValidationFailed
 from numberdesk.idempotency import IdempotencyMiddleware
 from numberdesk.state import AppState
@@ -47,6 +48,26 @@ class RequestIdMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+class NulGuardMiddleware:
+    """A NUL character in the path or query string is a 422, on every backend.
+
+    PostgreSQL cannot hold NUL in text, so without this such a request would fail
+    in the database (a 500) there and quietly work on SQLite.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and ("\x00" in scope["path"] or b"%00" in scope["query_string"]
+                                        or b"\x00" in scope["query_string"]):
+            response = problem(ValidationFailed("The URL holds a NUL character (%00).",
+                                                [{"field": "url", "detail": "must not contain NUL characters"}]))
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 def problem(err: NumberdeskError) -> JSONResponse:
@@ -121,6 +142,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     )
     app.state.nd = state
     install_error_handlers(app)
+    mount_static(app)
 
     from numberdesk.accounts.endpoints import router as accounts_router
     from numberdesk.agents.endpoints import router as agents_router
@@ -129,7 +151,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
 
     for router in (accounts_router, agents_router, numbers_router, sandbox_router):
         app.include_router(router)
-    for extra in _optional_routers():
+    for extra in _domain_routers():
         app.include_router(extra)
 
     @app.get("/healthz", include_in_schema=False)
@@ -137,34 +159,33 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         return {"status": "ok"}
 
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(NulGuardMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    # Outermost: every inbound call waits on the Twilio voice webhook, served here ahead of routing.
+    from numberdesk.routing.fastpath import VoiceFastPath
+
+    app.add_middleware(VoiceFastPath)
     return app
 
 
-def _optional_routers() -> list[Any]:
-    """Routers of the other domains, registered here in one list."""
-    import importlib
+def _domain_routers() -> list[Any]:
+    """The routers of every other domain, in the order their paths are matched."""
+    from numberdesk.analytics.endpoints import router as analytics
+    from numberdesk.audit.endpoints import router as audit
+    from numberdesk.automations.endpoints import router as automations
+    from numberdesk.billing.endpoints import router as billing
+    from numberdesk.calls.endpoints import router as calls
+    from numberdesk.dashboard.analytics import router as dashboard_analytics
+    from numberdesk.dashboard.billing import router as dashboard_billing
+    from numberdesk.dashboard.views import router as dashboard
+    from numberdesk.numbers.diagnostics_endpoints import router as diagnostics
+    from numberdesk.numbers.manage_endpoints import router as manage
+    from numberdesk.numbers.release_endpoints import router as release
+    from numberdesk.pools.endpoints import router as pools
+    from numberdesk.routing.endpoints import router as routing
 
-    routers = []
-    for module in (
-        "numberdesk.numbers.release_endpoints",
-        "numberdesk.automations.endpoints",
-        "numberdesk.audit.endpoints",
-        "numberdesk.calls.endpoints",
-        "numberdesk.analytics.endpoints",
-        "numberdesk.routing.endpoints",
-        "numberdesk.billing.endpoints",
-        "numberdesk.pools.endpoints",
-        "numberdesk.dashboard.views",
-    ):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        routers.append(mod.router)
-    return routers
+    return [release, diagnostics, manage, automations, audit, calls, analytics, routing, billing, pools,
+            dashboard_analytics, dashboard_billing, dashboard]
 
 
 def json_dumps(value: Any) -> str:

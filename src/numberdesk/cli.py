@@ -187,15 +187,14 @@ def demo() -> None:
         f"\n[bold]numberdesk demo account[/bold]\n"
         f"  dashboard: {settings.public_url}/  sign in as {creds.get('email')} / {creds.get('password')}\n"
         f"  API key:   {creds.get('api_key')}\n"
-        f"  try:       curl -H 'Authorization: Bearer {creds.get('api_key')}' {settings.public_url}/v1/numbers\n")
+        f"  try:       curl -H 'Authorization: Bearer {creds.get('api_key')}' {settings.public_url}/v1/numbers\n",
+        soft_wrap=True)  # never fold the password, the key or the command across lines
 
 
 def _seed_demo(st: Any, creds: dict[str, str]) -> None:
     """Fill a new demo account with agents, numbers and (when available) call history."""
-    try:
-        from numberdesk.demo import seed
-    except ModuleNotFoundError:
-        return
+    from numberdesk.demo import seed
+
     seed(st, creds["account_id"])
 
 
@@ -241,7 +240,7 @@ def worker(once: Annotated[bool, typer.Option("--once", help="Run the due sweeps
 
 
 def main() -> None:
-    from numberdesk import cli_manage, cli_numbers  # noqa: F401  (register the API-backed commands)
+    from numberdesk import cli_carrier, cli_manage, cli_numbers  # noqa: F401  (register the API-backed commands)
 
     app()
 

@@ -6,8 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SANDBOX_TWILIO_TOKEN = "sandbox-twilio-auth-token"  # noqa: S105  (public, sandbox only)
 
 
 class Settings(BaseSettings):
@@ -32,9 +34,13 @@ class Settings(BaseSettings):
     sandbox_aging_days: int = Field(30, ge=0)
 
     twilio_account_sid: str = "ACsandbox00000000000000000000000000"
-    twilio_auth_token: str = "sandbox-twilio-auth-token"
+    # Signs the sandbox's own webhook calls; a real Twilio deployment must set its token.
+    twilio_auth_token: str = SANDBOX_TWILIO_TOKEN
     telnyx_api_key: str | None = None
     telnyx_public_key: str | None = None  # base64 ed25519 public key
+    # Override the carrier's API host, for a proxy or a test double: replaces
+    # https://api.twilio.com and https://pricing.twilio.com, or https://api.telnyx.com.
+    carrier_api_base_url: str | None = None
 
     secret_key: str | None = None  # signs dashboard sessions; generated into data_dir if unset
     worker_interval_seconds: float = Field(5.0, gt=0)
@@ -44,6 +50,13 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, v: str) -> str:
         return v.rstrip("/")
+
+    @model_validator(mode="after")
+    def _real_carrier_needs_its_secret(self) -> Settings:
+        if self.provider == "twilio" and self.twilio_auth_token == SANDBOX_TWILIO_TOKEN:
+            raise ValueError("NUMBERDESK_PROVIDER=twilio needs NUMBERDESK_TWILIO_AUTH_TOKEN "
+                             "(the default is the sandbox's public token)")
+        return self
 
     @property
     def resolved_database_url(self) -> str:

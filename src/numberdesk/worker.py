@@ -22,14 +22,20 @@ log = logging.getLogger("numberdesk.worker")
 
 Sweep = Callable[[Session, Settings, dt.datetime], int]
 SWEEPS: list[tuple[str, Sweep]] = []
+# The order sweeps run in, whatever order their modules were imported in: changes
+# of status first (a number activated in this round is checked and billed in this
+# round too), then what is derived from status.
+ORDER = ("provisioning", "provisioning_overdue", "reclaim_window", "billing_status", "configuration",
+         "billing", "stale_active_calls", "reconcile")
 
 
 def sweep(name: str) -> Callable[[Sweep], Sweep]:
-    """Register a sweep; sweeps run in registration order, each in its own transaction."""
+    """Register a sweep; sweeps run in ``ORDER``, each in its own transaction."""
 
     def deco(fn: Sweep) -> Sweep:
         if name not in {n for n, _ in SWEEPS}:
             SWEEPS.append((name, fn))
+            SWEEPS.sort(key=lambda item: ORDER.index(item[0]) if item[0] in ORDER else len(ORDER))
         return fn
 
     return deco
@@ -37,7 +43,10 @@ def sweep(name: str) -> Callable[[Sweep], Sweep]:
 
 def _load_sweeps() -> None:
     # Importing a domain's tasks module registers its sweeps.
-    import numberdesk.numbers.tasks  # noqa: F401
+    import numberdesk.billing.tasks
+    import numberdesk.calls.tasks
+    import numberdesk.numbers.tasks
+    import numberdesk.providers.tasks  # noqa: F401
 
 
 def run_due(db: Database, clock: Clock, settings: Settings, *, max_rounds: int = 20) -> dict[str, int]:

@@ -192,7 +192,7 @@ def test_deterministic_across_hash_seeds() -> None:
     prints = []
     for hash_seed in ("0", "12345"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(SRC)}
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,  # noqa: S603
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                              text=True, check=True)
         prints.append(out.stdout.strip())
     assert prints[0] == prints[1] == Inventory.build(3, 4000).fingerprint()

@@ -25,6 +25,7 @@ from numberdesk import money as money_mod
 from numberdesk.accounts import service as accounts
 from numberdesk.accounts.models import Account, User
 from numberdesk.auth import sessions
+from numberdesk.auth.deps import write_slot
 from numberdesk.auth.permissions import allowed
 from numberdesk.context import Ctx
 from numberdesk.dashboard import STATIC_DIR, TEMPLATE_DIR
@@ -223,9 +224,12 @@ def _dash_ctx(request: Request, write: bool) -> Iterator[Ctx]:
         yield ctx
 
 
-def dashboard_ctx(request: Request) -> Iterator[Ctx]:
+def dashboard_ctx(
+    request: Request, _slot: Annotated[None, Depends(write_slot, scope="function")],
+) -> Iterator[Ctx]:
     """A write-capable Ctx for the signed-in user (actor = user id, role = user role);
-    committed before the response is sent. Not signed in: a redirect to /sign-in."""
+    committed before the response is sent. Not signed in: a redirect to /sign-in.
+    Takes a write slot first, as the API's write transactions do (see ``numberdesk.db``)."""
     yield from _dash_ctx(request, True)
 
 

@@ -76,7 +76,7 @@ __all__ = [
 ]
 
 #: Bump when the generation or the cache layout changes.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 COUNTRIES: tuple[str, ...] = ("US", "CA", "GB")
 TYPES: tuple[str, ...] = ("local", "mobile", "toll_free")
@@ -371,6 +371,10 @@ def _split(total: int, mix: tuple[tuple[str, int], ...]) -> dict[str, int]:
 _NANP_DESC = re.compile(r"(.+), ([A-Z]{2})")
 
 
+# An area code the geocoder lists only as a whole gets this many exchanges.
+_WHOLE_AREA_EXCHANGES = 50
+
+
 class _Geo:
     """Prefix tables drawn from the phonenumbers geocoder (English)."""
 
@@ -381,6 +385,7 @@ class _Geo:
         # NANP exchanges (NPA-NXX) with a "City, ST" description, by country.
         self.nanp: dict[str, list[str]] = {"US": [], "CA": []}
         gb: list[str] = []
+        whole_area_codes: list[str] = []
         for key in sorted(GEOCODE_DATA):
             desc = GEOCODE_DATA[key].get("en")
             if not desc:
@@ -392,8 +397,24 @@ class _Geo:
                 region = phonenumbers.region_code_for_number(sample)
                 if region in self.nanp:
                     self.nanp[region].append(key[1:])
+            elif len(key) == 4 and key[0] == "1" and _NANP_DESC.fullmatch(desc):
+                whole_area_codes.append(key[1:])
             elif key.startswith(("441", "442")):
                 gb.append(key[2:])
+        # Some area codes (New York's 212 and 917, for instance) are listed by the
+        # geocoder only as a whole; give them exchanges of their own, or they would
+        # never be drawn. Their locality comes from the same geocoder entry.
+        for npa in whole_area_codes:
+            sample = PhoneNumber(country_code=1, national_number=int(npa + "2000000"))
+            region = phonenumbers.region_code_for_number(sample)
+            if region not in self.nanp:
+                continue
+            have = sum(1 for x in self.nanp[region] if x.startswith(npa))
+            if have < _WHOLE_AREA_EXCHANGES:
+                self.nanp[region].extend(
+                    npa + str(nxx) for nxx in range(201, 1000, 16) if nxx % 100 != 11)
+        for region in self.nanp:
+            self.nanp[region].sort()
         self.gb = gb
         self.longest = {cc: max(len(k) for k in GEOCODE_DATA if k.startswith(cc)) for cc in ("1", "44")}
         # Weight a GB prefix by the number space under it: London (020) and
