@@ -47,7 +47,7 @@ def create(ctx: Ctx, name: str, kind: str, number_ids: list[str]) -> Automation:
     wanted = list(dict.fromkeys(number_ids))
     found = dict(ctx.session.execute(
         select(PhoneNumber.id, PhoneNumber.status).where(
-            PhoneNumber.account_id == ctx.account_id, PhoneNumber.id.in_(wanted))).tuples().all()) if wanted else {}
+            PhoneNumber.account_id == ctx.account_id, PhoneNumber.id.in_(wanted))).all()) if wanted else {}
     missing = [i for i in wanted if i not in found]
     if missing:
         raise NotFound(f"No number {', '.join(missing)} in this account.")

@@ -90,10 +90,10 @@ def assignment_names(ctx: Ctx, numbers: list[PhoneNumber]) -> dict[str, str]:
     names: dict[str, str] = {}
     if agent_ids:
         names.update(ctx.session.execute(
-            select(Agent.id, Agent.name).where(Agent.account_id == ctx.account_id, Agent.id.in_(agent_ids))).tuples().all())
+            select(Agent.id, Agent.name).where(Agent.account_id == ctx.account_id, Agent.id.in_(agent_ids))).all())
     if pool_ids:
         names.update(ctx.session.execute(
-            select(Pool.id, Pool.name).where(Pool.account_id == ctx.account_id, Pool.id.in_(pool_ids))).tuples().all())
+            select(Pool.id, Pool.name).where(Pool.account_id == ctx.account_id, Pool.id.in_(pool_ids))).all())
     return names
 
 
