@@ -92,6 +92,18 @@ class World:
             return r.json()
         return self._once("pool", make)
 
+    @property
+    def dialing_pool(self) -> dict[str, Any]:
+        """A pool with an active number in it (it can pick a caller ID)."""
+        def make() -> dict[str, Any]:
+            r = self.p.post("/v1/pools", {"name": "Dialing pool", "strategy": "round_robin"})
+            assert r.status_code == 201, r.text
+            n = self.fresh_number()
+            self.p.advance(61)
+            assert self.p.post(f"/v1/numbers/{n['id']}/assign", {"pool_id": r.json()["id"]}).status_code == 200
+            return r.json()
+        return self._once("dialing_pool", make)
+
     def call_record(self) -> dict[str, Any]:
         start = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=2)
         return {"number": self.number["phone_number"], "direction": "inbound", "from": "+14155550199",
@@ -225,6 +237,9 @@ TABLE: dict[tuple[str, str], Route] = {
         bad_bodies=[{"name": "East", "strategy": "random"}, {"name": ""}, {"name": LONG}]),
     ("GET", "/v1/pools"): Route("viewer"),
     ("GET", "/v1/pools/{pool_id}"): Route("viewer", path=lambda w: {"pool_id": w.pool["id"]}),
+    ("POST", "/v1/pools/{pool_id}/caller-id"): Route(
+        "member", path=lambda w: {"pool_id": w.dialing_pool["id"]}, body=lambda w: {"to": "+14155550100"},
+        bad_bodies=[{"to": "12"}, {"to": ""}, {"to": LONG}, {"to": "+14155550100", "from": "x"}]),
     ("PATCH", "/v1/pools/{pool_id}"): Route(
         "admin", path=lambda w: {"pool_id": w.pool["id"]}, body=lambda w: {"strategy": "sticky"},
         bad_bodies=[{"strategy": "random"}, {"name": ""}]),

@@ -27,6 +27,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "numbers.test_call": _MEMBERS,
     "agents.write": _ADMINS,
     "pools.write": _ADMINS,
+    "pools.dial": _MEMBERS,            # pick a pool's caller ID for an outbound call
     "automations.write": _ADMINS,
     "calls.ingest": _ADMINS,
     "account.settings": _ADMINS,       # time zone, naming template, fallback route

@@ -49,3 +49,38 @@ def describe(e164: str) -> str:
 
 def is_mobile(e164: str) -> bool:
     return phonenumbers.number_type(phonenumbers.parse(e164)) == PhoneNumberType.MOBILE
+
+
+_STATE_CODES: dict[str, str] | None = None
+
+
+def _state_codes() -> dict[str, str]:
+    """State/province name → code, learned from the geocoder itself: an area code it
+    names "California" has exchanges it names "Oakland, CA"."""
+    global _STATE_CODES
+    if _STATE_CODES is None:
+        from phonenumbers.geodata import GEOCODE_DATA
+
+        names: dict[str, str] = {}
+        for key, desc in GEOCODE_DATA.items():
+            if len(key) == 4 and key[0] == "1" and "," not in desc.get("en", ","):
+                names[key] = desc["en"]
+        codes: dict[str, str] = {}
+        for key, desc in GEOCODE_DATA.items():
+            if len(key) == 7 and key[:4] in names and names[key[:4]] not in codes:
+                tail = desc.get("en", "").rsplit(", ", 1)
+                if len(tail) == 2 and len(tail[1]) == 2 and tail[1].isupper():
+                    codes[names[key[:4]]] = tail[1]
+        _STATE_CODES = codes
+    return _STATE_CODES
+
+
+def nanp_state(e164: str) -> str | None:
+    """The two-letter state or province of a NANP number (+1 510… → "CA"), else None."""
+    if not e164.startswith("+1"):
+        return None
+    described = describe(e164)
+    tail = described.rsplit(", ", 1)
+    if len(tail) == 2 and len(tail[1]) == 2 and tail[1].isupper():
+        return tail[1]
+    return _state_codes().get(described)

@@ -5,8 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from numberdesk.auth.deps import ReadCtx, WriteCtx
+from numberdesk.numbers import phone
 from numberdesk.pools import service
-from numberdesk.pools.schemas import CreatePool, PoolOut, UpdatePool, pool_out
+from numberdesk.pools.schemas import (
+    CallerIdIn,
+    CallerIdOut,
+    CreatePool,
+    PoolOut,
+    UpdatePool,
+    pool_out,
+)
 from numberdesk.schemas import Page, problem_responses
 
 router = APIRouter(prefix="/v1/pools", tags=["pools"])
@@ -38,3 +46,17 @@ def update_pool(pool_id: str, body: UpdatePool, ctx: WriteCtx) -> dict[str, obje
     """Rename the pool, change its strategy or its inbound agent (`agent_id: null` removes it)."""
     p = service.update(ctx, pool_id, body.model_dump(exclude_unset=True))
     return pool_out(p, service.number_counts(ctx, [p.id]).get(p.id, 0))
+
+
+@router.post("/{pool_id}/caller-id", response_model=CallerIdOut,
+             responses=problem_responses(401, 403, 404, 409, 422))
+def pick_caller_id(pool_id: str, body: CallerIdIn, ctx: WriteCtx) -> dict[str, object]:
+    """The pool number an outbound call to `to` should show, by the pool's strategy:
+    `local_presence` (same area code, else the nearest), `round_robin` (each call the
+    next number) or `sticky` (a callee always sees the same number). Member role and up."""
+    pick = service.caller_id(ctx, pool_id, body.to)
+    n = pick.number
+    return {"pool_id": pool_id, "strategy": pick.strategy, "to": pick.callee,
+            "number": {"id": n.id, "phone_number": n.phone_number,
+                       "national_format": phone.national_format(n.phone_number)},
+            "reason": pick.reason}

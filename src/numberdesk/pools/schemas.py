@@ -37,3 +37,21 @@ class PoolOut(BaseModel):
 def pool_out(p: Pool, count: int) -> dict[str, object]:
     return {"id": p.id, "name": p.name, "strategy": p.strategy, "agent_id": p.agent_id,
             "number_count": count, "created_at": rfc3339(p.created_at)}
+
+
+class CallerIdIn(Body):
+    to: str = Field(min_length=1, max_length=40, description="The number being called, any common format")
+
+
+class CallerIdNumber(BaseModel):
+    id: str
+    phone_number: str
+    national_format: str
+
+
+class CallerIdOut(BaseModel):
+    pool_id: str
+    strategy: Strategy
+    to: str
+    number: CallerIdNumber
+    reason: str

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, select
 
 from numberdesk.agents.models import Agent
 from numberdesk.audit import service as audit
 from numberdesk.context import Ctx
-from numberdesk.errors import NotFound, ValidationFailed
+from numberdesk.errors import InvalidState, NotFound, ValidationFailed
 from numberdesk.ids import new_id
+from numberdesk.numbers import lifecycle, phone
 from numberdesk.numbers.models import PhoneNumber
-from numberdesk.pools.models import POOL_STRATEGIES, Pool
+from numberdesk.pools.models import POOL_STRATEGIES, Pool, PoolSticky
 
 
 def _snapshot(p: Pool) -> dict[str, object]:
@@ -75,3 +78,94 @@ def number_counts(ctx: Ctx, pool_ids: list[str]) -> dict[str, int]:
         select(PhoneNumber.pool_id, func.count()).where(
             PhoneNumber.account_id == ctx.account_id, PhoneNumber.pool_id.in_(pool_ids))
         .group_by(PhoneNumber.pool_id)).all())
+
+
+# -- outbound caller ID ----------------------------------------------------------------
+@dataclass
+class CallerId:
+    number: PhoneNumber
+    reason: str
+    strategy: str = "local_presence"
+    callee: str = ""
+
+
+def _area(e164: str) -> str | None:
+    try:
+        return phone.area_code(e164)
+    except Exception:  # an unparseable stored number just never matches
+        return None
+
+
+def local_presence(candidates: list[PhoneNumber], callee: str) -> CallerId:
+    """The pool number whose area code matches the callee's; else the nearest: same state
+    or province, then same country, then the numerically closest area code (a proxy for
+    distance that the numbering plans follow loosely)."""
+    area = _area(callee)
+    for n in candidates:
+        if area and _area(n.phone_number) == area:
+            return CallerId(n, f"same area code ({area})")
+    region = phone.nanp_state(callee)
+    if region:
+        for n in candidates:
+            if n.region == region:
+                return CallerId(n, f"same state/province ({region})")
+    country = phone.country_of(callee)
+    same_country = [n for n in candidates if n.country == country] or candidates
+    if area and area.isdigit():
+        best = min(same_country, key=lambda n: (abs(int(_area(n.phone_number) or 0) - int(area)), n.phone_number))
+        return CallerId(best, f"nearest area code to {area}")
+    return CallerId(same_country[0], "same country" if same_country is not candidates else "no closer number")
+
+
+def caller_id(ctx: Ctx, pool_id: str, to: str) -> CallerId:
+    """The number a call from this pool to ``to`` should show, by the pool's strategy.
+
+    Only the pool's active numbers with voice are candidates. round_robin and sticky
+    keep their state in the database (a cursor; a callee → number row), so every API
+    process agrees.
+    """
+    ctx.require("pools.dial")
+    callee = phone.parse(to, "to")
+    pool = get_for_update(ctx, pool_id)
+    candidates = list(ctx.session.scalars(
+        select(PhoneNumber).where(
+            PhoneNumber.account_id == ctx.account_id, PhoneNumber.pool_id == pool.id,
+            PhoneNumber.status.in_([s.value for s in lifecycle.ROUTES_CALLS]), PhoneNumber.cap_voice.is_(True),
+        ).order_by(PhoneNumber.phone_number)))
+    if not candidates:
+        raise InvalidState(f"Pool {pool.name} has no active voice number to call from; "
+                           "assign an active number to it first.")
+    pick = _pick(ctx, pool, candidates, callee)
+    pick.strategy, pick.callee = pool.strategy, callee
+    return pick
+
+
+def _pick(ctx: Ctx, pool: Pool, candidates: list[PhoneNumber], callee: str) -> CallerId:
+    if pool.strategy == "local_presence":
+        return local_presence(candidates, callee)
+    if pool.strategy == "round_robin":
+        turn = pool.rr_cursor
+        pool.rr_cursor = turn + 1
+        return CallerId(candidates[turn % len(candidates)], f"round robin, turn {turn + 1}")
+    # sticky: the same callee sees the same number while it stays in service in the pool.
+    by_id = {n.id: n for n in candidates}
+    row = ctx.session.get(PoolSticky, (pool.id, callee))
+    if row is not None and row.number_id in by_id:
+        return CallerId(by_id[row.number_id], "the number this callee saw before")
+    chosen = local_presence(candidates, callee).number
+    if row is None:
+        ctx.session.add(PoolSticky(pool_id=pool.id, callee=callee, number_id=chosen.id, created_at=ctx.now()))
+        reason = "first call to this callee (closest number, kept from now on)"
+    else:
+        row.number_id = chosen.id
+        reason = "the number this callee saw before is out of service; a new one is kept from now on"
+    return CallerId(chosen, reason)
+
+
+def get_for_update(ctx: Ctx, pool_id: str) -> Pool:
+    """The pool, locked until the transaction ends (round_robin's cursor moves once per call)."""
+    p = ctx.session.scalar(select(Pool).where(Pool.id == pool_id, Pool.account_id == ctx.account_id)
+                           .with_for_update())
+    if p is None:
+        raise NotFound(f"No pool {pool_id} in this account.")
+    return p
