@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -14,9 +11,8 @@ from fastapi.responses import StreamingResponse
 from numberdesk import pagination
 from numberdesk.analytics import periods
 from numberdesk.auth.deps import ReadCtx, WriteCtx, app_state, principal
-from numberdesk.calls import service
+from numberdesk.calls import export, service
 from numberdesk.calls.schemas import (
-    CSV_COLUMNS,
     ActiveCallOut,
     CallOut,
     IngestCalls,
@@ -97,25 +93,7 @@ def export_calls(
     who = principal(request)
     st = app_state(request)
 
-    def rows() -> Iterator[str]:
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(CSV_COLUMNS)
-        # The request's transaction ends with the handler; the stream reads in its own.
-        with st.db.session(write=False) as s:
-            c2 = Ctx(session=s, account_id=who.account_id, actor=who.actor, role=who.role, clock=st.clock,
-                     settings=st.settings)
-            for n, (c, e164) in enumerate(service.iter_calls(c2, f), 1):
-                out = call_out(c, e164)
-                w.writerow([out[k] if out[k] is not None else "" for k in CSV_COLUMNS])
-                if n % 1000 == 0:
-                    yield buf.getvalue()
-                    buf.seek(0)
-                    buf.truncate()
-        yield buf.getvalue()
-
-    return StreamingResponse(rows(), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="calls.csv"'})
+    return export.calls_csv(st, who.account_id, who.actor, who.role, f)
 
 
 @router.get("/active-calls", response_model=Page[ActiveCallOut], responses=ERRORS)

@@ -6,19 +6,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from numberdesk.accounts.service import get_account
 from numberdesk.agents.models import Agent
 from numberdesk.analytics import periods
 from numberdesk.analytics import service as analytics
+from numberdesk.calls import export
 from numberdesk.calls import service as calls
-from numberdesk.calls.schemas import CSV_COLUMNS, call_out
 from numberdesk.context import Ctx
 from numberdesk.dashboard.common import (
     DashReadCtx,
@@ -184,24 +183,7 @@ def calls_csv(request: Request, ctx: DashReadCtx, from_: Annotated[str | None, Q
     st = app_state(request)
     who = (ctx.account_id, ctx.actor, ctx.role)
 
-    def rows() -> Iterator[str]:
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(CSV_COLUMNS)
-        # The page's transaction ends with the handler; the stream reads in its own.
-        with st.db.session(write=False) as s:
-            c2 = Ctx(session=s, account_id=who[0], actor=who[1], role=who[2], clock=st.clock, settings=st.settings)
-            for n, (c, e164) in enumerate(calls.iter_calls(c2, f), 1):
-                out = call_out(c, e164)
-                w.writerow([out[k] if out[k] is not None else "" for k in CSV_COLUMNS])
-                if n % 1000 == 0:
-                    yield buf.getvalue()
-                    buf.seek(0)
-                    buf.truncate()
-        yield buf.getvalue()
-
-    return StreamingResponse(rows(), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="calls.csv"'})
+    return export.calls_csv(st, *who, f)
 
 
 @router.get("/analytics/numbers/{number_id}", response_class=HTMLResponse)

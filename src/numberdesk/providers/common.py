@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -197,3 +198,35 @@ def parse_time(value: object) -> dt.datetime | None:
     except ValueError:
         return None
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+
+
+class CarrierSearch(ABC):
+    """``search`` and ``lookup`` for a carrier whose API searches one (country, type) at a
+    time: the subclass supplies ``_search_one(country, type_, query, want)``."""
+
+    @abstractmethod
+    def _search_one(self, country: str, type_: str, query: SearchQuery, want: int) -> list[Listing]:
+        """Up to ``want`` listings of one country and type that match ``query``."""
+
+    def search(self, session: object, query: SearchQuery, now: dt.datetime) -> list[Listing]:
+        out: list[Listing] = []
+        for country, type_ in search_plan(query):
+            if len(out) >= query.limit:
+                break
+            out.extend(self._search_one(country, type_, query, query.limit - len(out)))
+        return out[:query.limit]
+
+    def lookup(self, session: object, phone_number: str, now: dt.datetime) -> Listing | None:
+        """The listing of exactly this number, if the carrier has it for sale."""
+        try:
+            country = phonenumbers.region_code_for_number(phonenumbers.parse(phone_number, None))
+        except phonenumbers.NumberParseException:
+            return None
+        if not country:
+            return None
+        for type_ in candidate_types(phone_number):
+            query = SearchQuery(country=country, type=type_, prefix=phone_number, limit=1)
+            for listing in self._search_one(country, type_, query, 1):
+                if listing.phone_number == phone_number:
+                    return listing
+        return None

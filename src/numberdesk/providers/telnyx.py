@@ -33,15 +33,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import phonenumbers
 from sqlalchemy.orm import Session
 
 from numberdesk.errors import CarrierError, NumberdeskError, NumberUnavailable
 from numberdesk.providers.base import Holding, Order, OrderState, SearchQuery
 from numberdesk.providers.common import (
     TYPES,
+    CarrierSearch,
     area_code_of,
-    candidate_types,
     describe,
     matches,
     minor_units,
@@ -49,7 +48,6 @@ from numberdesk.providers.common import (
     national_digits,
     parse_time,
     prefix_national,
-    search_plan,
     similar_via,
 )
 from numberdesk.providers.sandbox.inventory import Listing, keypad_digits
@@ -70,7 +68,7 @@ def _norm(value: object) -> str:
     return str(value or "").strip().lower().replace("-", "_")
 
 
-class TelnyxCarrier:
+class TelnyxCarrier(CarrierSearch):
     name = "telnyx"
 
     def __init__(self, *, api_key: str, api_base_url: str | None = None, timeout: float = TIMEOUT_SECONDS) -> None:
@@ -214,28 +212,6 @@ class TelnyxCarrier:
         return out
 
     # -- Carrier protocol ----------------------------------------------------------
-    def search(self, session: Session, query: SearchQuery, now: dt.datetime) -> list[Listing]:
-        out: list[Listing] = []
-        for country, type_ in search_plan(query):
-            if len(out) >= query.limit:
-                break
-            out.extend(self._search_one(country, type_, query, query.limit - len(out)))
-        return out[:query.limit]
-
-    def lookup(self, session: Session, phone_number: str, now: dt.datetime) -> Listing | None:
-        try:
-            country = phonenumbers.region_code_for_number(phonenumbers.parse(phone_number, None))
-        except phonenumbers.NumberParseException:
-            return None
-        if not country:
-            return None
-        for type_ in candidate_types(phone_number):
-            query = SearchQuery(country=country, type=type_, prefix=phone_number, limit=1)
-            for listing in self._search_one(country, type_, query, 1):
-                if listing.phone_number == phone_number:
-                    return listing
-        return None
-
     def order(self, session: Session, listing: Listing, now: dt.datetime) -> Order:
         body = self._call("POST", "/number_orders", json={"phone_numbers": [{"phone_number": listing.phone_number}]},
                           phone_number=listing.phone_number) or {}

@@ -36,7 +36,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import phonenumbers
 import requests
 from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -46,14 +45,13 @@ from twilio.rest import Client
 from numberdesk.errors import CarrierError, NumberdeskError, NumberUnavailable
 from numberdesk.providers.base import Holding, Order, OrderState, SearchQuery
 from numberdesk.providers.common import (
-    candidate_types,
+    CarrierSearch,
     describe,
     matches,
     minor_units,
     nanp,
     national_digits,
     prefix_national,
-    search_plan,
     similar_via,
 )
 from numberdesk.providers.sandbox.inventory import Listing
@@ -132,7 +130,7 @@ def map_error(e: Exception, phone_number: str | None = None) -> NumberdeskError:
     return CarrierError(f"Twilio refused or failed: {text}{suffix}")
 
 
-class TwilioCarrier:
+class TwilioCarrier(CarrierSearch):
     name = "twilio"
 
     def __init__(
@@ -245,28 +243,6 @@ class TwilioCarrier:
                     status_callback=self.status_url, status_callback_method="POST")
 
     # -- Carrier protocol ----------------------------------------------------
-    def search(self, session: Session, query: SearchQuery, now: dt.datetime) -> list[Listing]:
-        out: list[Listing] = []
-        for country, type_ in search_plan(query):
-            if len(out) >= query.limit:
-                break
-            out.extend(self._search_one(country, type_, query, query.limit - len(out)))
-        return out[:query.limit]
-
-    def lookup(self, session: Session, phone_number: str, now: dt.datetime) -> Listing | None:
-        try:
-            country = phonenumbers.region_code_for_number(phonenumbers.parse(phone_number, None))
-        except phonenumbers.NumberParseException:
-            return None
-        if not country:
-            return None
-        for type_ in candidate_types(phone_number):
-            query = SearchQuery(country=country, type=type_, prefix=phone_number, limit=1)
-            for listing in self._search_one(country, type_, query, 1):
-                if listing.phone_number == phone_number:
-                    return listing
-        return None
-
     def order(self, session: Session, listing: Listing, now: dt.datetime) -> Order:
         with self._calls(listing.phone_number):
             incoming = self.client.incoming_phone_numbers.create(
