@@ -31,3 +31,31 @@ def test_cookies_round_trip_and_forgeries_fail(tmp_path: Path) -> None:
     assert not sessions.csrf_ok(data, "nope") and not sessions.csrf_ok(data, None)
     assert not sessions.csrf_ok(None, data.csrf)
     assert sessions.new_session("usr_1").csrf != data.csrf
+
+
+def test_sign_out_ends_copied_cookies_too(app, alice) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from tests.dashboard.helpers import sign_in
+
+    with TestClient(app) as browser, TestClient(app) as thief:
+        csrf = sign_in(browser, alice.email, alice.password)
+        thief.cookies.set(sessions.COOKIE, browser.cookies.get(sessions.COOKIE))
+        assert thief.get("/", follow_redirects=False).status_code == 200      # the copy works
+        r = browser.post("/sign-out", data={"csrf_token": csrf}, follow_redirects=False)
+        assert r.status_code == 303
+        # The copy no longer works, and the sign-in page does not bounce it back to "/".
+        r = thief.get("/", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/sign-in")
+        assert thief.get("/sign-in", follow_redirects=False).status_code == 200
+        # Signing in again works as before.
+        sign_in(browser, alice.email, alice.password)
+        assert browser.get("/", follow_redirects=False).status_code == 200
+
+
+def test_cookie_without_epoch_is_refused(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, secret_key="one")
+    from itsdangerous import URLSafeTimedSerializer
+
+    legacy = URLSafeTimedSerializer("one", salt=sessions._SALT).dumps({"c": "x", "u": "usr_1"})
+    assert sessions.load(settings, legacy).epoch == -1  # never equal to a user's epoch

@@ -6,7 +6,7 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from numberdesk.accounts.models import Account, ApiKey, User
@@ -170,6 +170,11 @@ def update_settings(ctx: Ctx, *, timezone: str | None = None, naming_template: s
 def get_user(session: Session, user_id: str) -> User | None:
     """The user behind a dashboard session, or None when it no longer exists."""
     return session.get(User, user_id)
+
+
+def end_sessions(session: Session, user_id: str) -> None:
+    """Sign a person out everywhere: every dashboard cookie issued so far stops working."""
+    session.execute(update(User).where(User.id == user_id).values(session_epoch=User.session_epoch + 1))
 
 
 def create_user(ctx: Ctx, email: str, role: str) -> tuple[User, str]:

@@ -49,19 +49,22 @@ def secret_key(settings: Settings) -> str:
 class SessionData:
     csrf: str
     user_id: str | None = None
+    # The user's session epoch when they signed in; signing out moves the user's epoch
+    # on, so every earlier cookie of theirs (a copy included) stops working.
+    epoch: int = 0
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key(settings), salt=_SALT)
 
 
-def new_session(user_id: str | None = None) -> SessionData:
+def new_session(user_id: str | None = None, epoch: int = 0) -> SessionData:
     """A fresh session with a new CSRF token (a new token on every sign-in and sign-out)."""
-    return SessionData(csrf=secrets.token_urlsafe(32), user_id=user_id)
+    return SessionData(csrf=secrets.token_urlsafe(32), user_id=user_id, epoch=epoch)
 
 
 def dump(settings: Settings, data: SessionData) -> str:
-    return _serializer(settings).dumps({"c": data.csrf, "u": data.user_id})
+    return _serializer(settings).dumps({"c": data.csrf, "u": data.user_id, "e": data.epoch})
 
 
 def load(settings: Settings, cookie: str | None) -> SessionData | None:
@@ -75,7 +78,9 @@ def load(settings: Settings, cookie: str | None) -> SessionData | None:
     if not isinstance(raw, dict) or not isinstance(raw.get("c"), str):
         return None
     user = raw.get("u")
-    return SessionData(csrf=raw["c"], user_id=user if isinstance(user, str) else None)
+    epoch = raw.get("e")
+    return SessionData(csrf=raw["c"], user_id=user if isinstance(user, str) else None,
+                       epoch=epoch if isinstance(epoch, int) and not isinstance(epoch, bool) else -1)
 
 
 def csrf_ok(session: SessionData | None, token: str | None) -> bool:

@@ -43,9 +43,16 @@ def _sign_in_page(request: Request, sess: sessions.SessionData, *, next_url: str
 def sign_in_form(request: Request, next: str | None = None) -> Response:
     """The sign-in page (a visitor gets a session with a CSRF token, not yet a user)."""
     sess = session_of(request)
-    if sess is not None and sess.user_id is not None:
+    if sess is not None and sess.user_id is not None and _still_signed_in(request, sess):
         return RedirectResponse(_safe_next(next), status_code=303)
     return _sign_in_page(request, sess or sessions.new_session(), next_url=_safe_next(next))
+
+
+def _still_signed_in(request: Request, sess: sessions.SessionData) -> bool:
+    """The cookie's person still exists and has not signed out since it was issued."""
+    with app_state(request).db.session(write=False) as s:
+        user = accounts.get_user(s, sess.user_id or "")
+        return user is not None and user.session_epoch == sess.epoch
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
@@ -61,13 +68,14 @@ def sign_in(request: Request, email: Annotated[str, Form(max_length=320)] = "",
     with st.db.session(write=False) as s:
         user = accounts.authenticate_password(s, email, password)
         user_id = user.id if user is not None else None
+        epoch = user.session_epoch if user is not None else 0
     if user_id is None:
         return _sign_in_page(request, sess, next_url=_safe_next(next), email=email,  # type: ignore[arg-type]
                              error="That email and password do not match a sign-in. Check both and try again.",
                              status_code=401)
     response = RedirectResponse(_safe_next(next), status_code=303)
     # A new CSRF token with every sign-in: a token seen before signing in is worthless after.
-    set_session(request, response, sessions.new_session(user_id))
+    set_session(request, response, sessions.new_session(user_id, epoch))
     return response
 
 
@@ -78,6 +86,9 @@ def sign_out(request: Request, csrf_token: Annotated[str, Form(max_length=200)] 
     if not sessions.csrf_ok(sess, token):
         return HTMLResponse("<!doctype html><title>Refused</title><p>The sign-out form had expired. "
                             "<a href=\"/\">Go back</a> and sign out again.</p>", status_code=403)
+    if sess is not None and sess.user_id is not None:
+        with app_state(request).db.session() as s:
+            accounts.end_sessions(s, sess.user_id)
     response = RedirectResponse("/sign-in", status_code=303)
     set_session(request, response, sessions.new_session())
     return response

@@ -215,7 +215,7 @@ def _dash_ctx(request: Request, write: bool) -> Iterator[Ctx]:
     st = app_state(request)
     with st.db.session(write=write) as s:
         user: User | None = accounts.get_user(s, sess.user_id)
-        if user is None:
+        if user is None or user.session_epoch != sess.epoch:  # gone, or signed out since
             raise sign_in_redirect(request)
         request.state.viewer = Viewer(user.id, user.email, user.name, user.role, user.account_id)
         ctx = Ctx(session=s, account_id=user.account_id, actor=user.id, role=user.role, clock=st.clock,
