@@ -8,11 +8,9 @@ has its record, nothing brings back its "in progress" row.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import operator
-import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -38,7 +36,7 @@ from numberdesk.calls.models import BUCKET_SECONDS, ActiveCall, Call, CallRollup
 from numberdesk.context import Ctx
 from numberdesk.db import UTCDateTime
 from numberdesk.errors import NotFound, ValidationFailed
-from numberdesk.ids import new_id
+from numberdesk.ids import new_id, new_ids
 from numberdesk.numbers import phone
 from numberdesk.numbers.models import PhoneNumber
 from numberdesk.pools.models import Pool
@@ -327,16 +325,6 @@ class CallRecord(Protocol):
     status: str
 
 
-_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"0123456789abcdefghjkmnpqrstvwxyz")
-
-
-def _call_ids(n: int) -> list[str]:
-    """``n`` ids shaped like ``ids.new_id("call")`` (10 characters of time, 12 random), made in bulk."""
-    head = new_id("call")[:15]
-    rnd = base64.b32encode(os.urandom(10 * n)).translate(_CROCKFORD).decode()
-    return [head + rnd[16 * i:16 * i + 12] for i in range(n)]
-
-
 def _phone(value: str) -> str | None:
     if _E164.match(value):
         return value
@@ -399,7 +387,7 @@ def ingest(ctx: Ctx, records: Sequence[CallRecord]) -> dict[str, Any]:
     held = _numbers_by_e164(ctx, numbers_wanted) if numbers_wanted else {}
 
     rows: list[dict[str, Any]] = []
-    ids = _call_ids(len(records))
+    ids = new_ids("call", len(records))
     for i, (r, (num, frm, to)) in enumerate(zip(records, normalized, strict=True)):
         if num is not None and num not in held:
             bad(i, "number", f"{num} is not a number of this account")
