@@ -45,7 +45,7 @@ SEARCH_TARGET_MS, SEARCH_AREA_TARGET_MS, LIST_TARGET_MS = 20.0, 5.0, 15.0
 
 
 def _keypad(pattern: str) -> str:
-    from numberdesk.providers.sandbox.inventory import keypad_digits
+    from numberdesk.providers.base import keypad_digits
 
     return keypad_digits(pattern)
 

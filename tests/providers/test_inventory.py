@@ -20,14 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat, PhoneNumberType, geocoder
 
+from numberdesk.providers.base import Listing, keypad_digits
 from numberdesk.providers.sandbox import inventory as inventory_module
-from numberdesk.providers.sandbox.inventory import (
-    CAPABILITY_TABLE,
-    PRICE_TABLE,
-    Inventory,
-    Listing,
-    keypad_digits,
-)
+from numberdesk.providers.sandbox.inventory import CAPABILITY_TABLE, PRICE_TABLE, Inventory
 
 SEED = 7
 SIZE = 20_000

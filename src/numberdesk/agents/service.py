@@ -12,7 +12,7 @@ from numberdesk.audit import service as audit
 from numberdesk.context import Ctx
 from numberdesk.errors import InvalidState, NotFound, ValidationFailed
 from numberdesk.ids import new_id
-from numberdesk.numbers import phone
+from numberdesk.kit import phone
 from numberdesk.numbers.models import PhoneNumber
 
 _SIP = re.compile(r"^sips?:(?:[A-Za-z0-9._~!$&'()*+,;=%-]+@)?[A-Za-z0-9.-]+(?::\d{1,5})?(?:;[^\s]*)?$")

@@ -37,7 +37,7 @@ from numberdesk.context import Ctx
 from numberdesk.db import UTCDateTime
 from numberdesk.errors import NotFound, ValidationFailed
 from numberdesk.ids import new_id, new_ids
-from numberdesk.numbers import phone
+from numberdesk.kit import phone
 from numberdesk.numbers.models import PhoneNumber
 from numberdesk.pools.models import Pool
 

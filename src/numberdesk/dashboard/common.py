@@ -30,7 +30,7 @@ from numberdesk.auth.permissions import allowed
 from numberdesk.context import Ctx
 from numberdesk.dashboard import STATIC_DIR, TEMPLATE_DIR
 from numberdesk.errors import Forbidden, NumberdeskError
-from numberdesk.numbers import phone
+from numberdesk.kit import phone
 from numberdesk.state import AppState
 
 # -- templates and filters ------------------------------------------------------------

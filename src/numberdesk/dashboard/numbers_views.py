@@ -323,7 +323,7 @@ def add_results(request: Request, ctx: DashReadCtx, country: str | None = None, 
 
 
 def _listing(ctx: Ctx, phone_number: str) -> Any:
-    from numberdesk.numbers import phone
+    from numberdesk.kit import phone
 
     e164 = phone.parse(phone_number)
     found = service.search_available(ctx, SearchQuery(prefix=e164, limit=1))
@@ -372,7 +372,7 @@ def buy(request: Request, ctx: DashCtx, phone_number: Annotated[str, Form(max_le
                        errors=error_lines(err, now=ctx.now(), role=ctx.role), back=back, status_code=err.status,
                        form={"friendly_name": friendly_name, "agent_id": agent_id, "department": department,
                              "tags": tags}, phone_number=phone_number)
-    from numberdesk.numbers.phone import national_format
+    from numberdesk.kit.phone import national_format
 
     return _done(request, ctx, f"Bought {national_format(n.phone_number)}: it is pending until the carrier "
                                "has provisioned it.", back=f"/numbers/{n.id}")

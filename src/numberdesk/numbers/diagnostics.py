@@ -23,7 +23,8 @@ from numberdesk.auth.permissions import PERMISSIONS, allowed
 from numberdesk.billing.inactive import causes_of
 from numberdesk.context import Ctx
 from numberdesk.errors import NumberdeskError
-from numberdesk.numbers import lifecycle, phone
+from numberdesk.kit import phone
+from numberdesk.numbers import lifecycle
 from numberdesk.numbers import service as numbers
 from numberdesk.numbers.lifecycle import Status
 from numberdesk.numbers.models import PhoneNumber

@@ -7,10 +7,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from numberdesk.kit import phone
 from numberdesk.money import money, rfc3339
-from numberdesk.numbers import lifecycle, phone
+from numberdesk.numbers import lifecycle
 from numberdesk.numbers.models import PhoneNumber
-from numberdesk.providers.sandbox.inventory import Listing
+from numberdesk.providers.base import Listing
 from numberdesk.schemas import Body, MoneyOut
 
 NumberType = Literal["local", "toll_free", "mobile"]

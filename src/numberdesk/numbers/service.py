@@ -15,14 +15,14 @@ from numberdesk.audit import service as audit
 from numberdesk.context import Ctx
 from numberdesk.errors import NotFound, NumberUnavailable, ValidationFailed
 from numberdesk.ids import new_id
-from numberdesk.numbers import lifecycle, phone
+from numberdesk.kit import phone
+from numberdesk.numbers import lifecycle
 from numberdesk.numbers.lifecycle import Action, Status
 from numberdesk.numbers.models import NumberTag, PhoneNumber, StatusChange
 from numberdesk.pools.models import Pool
-from numberdesk.providers.base import SearchQuery
+from numberdesk.providers.base import Listing, SearchQuery, keypad_digits
 from numberdesk.providers.reconcile import adoptable
 from numberdesk.providers.registry import get_carrier
-from numberdesk.providers.sandbox.inventory import Listing, keypad_digits
 from numberdesk.system.service import ensure_no_maintenance
 
 MAX_TAGS = 20

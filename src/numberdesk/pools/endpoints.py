@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from numberdesk.auth.deps import ReadCtx, WriteCtx
-from numberdesk.numbers import phone
+from numberdesk.kit import phone
 from numberdesk.pools import service
 from numberdesk.pools.schemas import (
     CallerIdIn,

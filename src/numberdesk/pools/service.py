@@ -11,7 +11,8 @@ from numberdesk.audit import service as audit
 from numberdesk.context import Ctx
 from numberdesk.errors import InvalidState, NotFound, ValidationFailed
 from numberdesk.ids import new_id
-from numberdesk.numbers import lifecycle, phone
+from numberdesk.kit import phone
+from numberdesk.numbers import lifecycle
 from numberdesk.numbers.models import PhoneNumber
 from numberdesk.pools.models import POOL_STRATEGIES, Pool, PoolSticky
 

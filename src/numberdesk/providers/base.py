@@ -13,7 +13,65 @@ from typing import Literal, NamedTuple, Protocol
 
 from sqlalchemy.orm import Session
 
-from numberdesk.providers.sandbox.inventory import Listing
+from numberdesk.kit.phone import destination_code_cached, national_format_valid
+
+COUNTRIES: tuple[str, ...] = ("US", "CA", "GB")
+TYPES: tuple[str, ...] = ("local", "mobile", "toll_free")
+CAPABILITIES: tuple[str, ...] = ("voice", "sms", "mms")
+
+_KEYPAD = {
+    **dict.fromkeys("ABC", "2"), **dict.fromkeys("DEF", "3"), **dict.fromkeys("GHI", "4"),
+    **dict.fromkeys("JKL", "5"), **dict.fromkeys("MNO", "6"), **dict.fromkeys("PQRS", "7"),
+    **dict.fromkeys("TUV", "8"), **dict.fromkeys("WXYZ", "9"),
+}
+
+
+def keypad_digits(pattern: str) -> str:
+    """Map a search pattern to keypad digits: ``"CALL" -> "2255"``.
+
+    Digits and ``*`` (any one digit) are kept, letters (any case) become their
+    keypad digit; anything else raises ``ValueError``.
+    """
+    out = []
+    for ch in pattern:
+        if "0" <= ch <= "9" or ch == "*":
+            out.append(ch)
+        else:
+            digit = _KEYPAD.get(ch.upper()) if ch.isascii() else None
+            if digit is None:
+                raise ValueError(f"invalid character {ch!r} in pattern {pattern!r}: "
+                                 "use digits, letters and * (any one digit)")
+            out.append(digit)
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A number a carrier offers for sale."""
+
+    phone_number: str  # E.164
+    country: str  # "US" | "CA" | "GB"
+    type: str  # "local" | "toll_free" | "mobile"
+    voice: bool
+    sms: bool
+    mms: bool
+    locality: str | None
+    region: str | None
+    monthly_price_minor: int
+    setup_price_minor: int
+    currency: str
+
+    @property
+    def national_format(self) -> str:
+        return national_format_valid(self.phone_number)
+
+    @property
+    def area_code(self) -> str | None:
+        return destination_code_cached(self.phone_number)
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        return frozenset(name for name, on in zip(CAPABILITIES, (self.voice, self.sms, self.mms), strict=True) if on)
 
 OrderState = Literal["pending", "active", "failed"]
 

@@ -19,8 +19,7 @@ from phonenumbers import PhoneNumberType, geocoder
 
 from numberdesk.errors import CarrierError
 from numberdesk.money import EXPONENT
-from numberdesk.providers.base import SearchQuery
-from numberdesk.providers.sandbox.inventory import COUNTRIES, TYPES, Listing, keypad_digits
+from numberdesk.providers.base import COUNTRIES, TYPES, Listing, SearchQuery, keypad_digits
 
 __all__ = [
     "COUNTRIES",

@@ -33,9 +33,8 @@ from numberdesk.ids import new_id
 from numberdesk.money import rfc3339
 from numberdesk.numbers.lifecycle import Status
 from numberdesk.numbers.models import PhoneNumber
-from numberdesk.providers.base import Carrier, Holding, Order
+from numberdesk.providers.base import Carrier, Holding, Listing, Order
 from numberdesk.providers.registry import get_carrier
-from numberdesk.providers.sandbox.inventory import Listing
 
 log = logging.getLogger("numberdesk.reconcile")
 

@@ -36,7 +36,14 @@ import httpx
 from sqlalchemy.orm import Session
 
 from numberdesk.errors import CarrierError, NumberdeskError, NumberUnavailable
-from numberdesk.providers.base import Holding, Order, OrderState, SearchQuery
+from numberdesk.providers.base import (
+    Holding,
+    Listing,
+    Order,
+    OrderState,
+    SearchQuery,
+    keypad_digits,
+)
 from numberdesk.providers.common import (
     TYPES,
     CarrierSearch,
@@ -50,7 +57,6 @@ from numberdesk.providers.common import (
     prefix_national,
     similar_via,
 )
-from numberdesk.providers.sandbox.inventory import Listing, keypad_digits
 
 API_BASE = "https://api.telnyx.com"
 POLL = dt.timedelta(seconds=60)

@@ -43,7 +43,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from numberdesk.errors import CarrierError, NumberdeskError, NumberUnavailable
-from numberdesk.providers.base import Holding, Order, OrderState, SearchQuery
+from numberdesk.providers.base import Holding, Listing, Order, OrderState, SearchQuery
 from numberdesk.providers.common import (
     CarrierSearch,
     describe,
@@ -54,7 +54,6 @@ from numberdesk.providers.common import (
     prefix_national,
     similar_via,
 )
-from numberdesk.providers.sandbox.inventory import Listing
 
 PRICE_TTL_SECONDS = 3600.0
 TIMEOUT_SECONDS = 15.0

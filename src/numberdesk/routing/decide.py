@@ -21,8 +21,8 @@ from numberdesk.agents.models import Agent
 from numberdesk.agents.service import destination_kind
 from numberdesk.context import Ctx
 from numberdesk.errors import NotFound
+from numberdesk.kit import phone
 from numberdesk.money import rfc3339
-from numberdesk.numbers import phone
 from numberdesk.numbers.lifecycle import Status
 from numberdesk.numbers.models import PhoneNumber
 from numberdesk.pools.models import Pool

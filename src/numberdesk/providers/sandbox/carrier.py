@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from numberdesk.errors import CarrierError, NumberUnavailable
 from numberdesk.ids import new_id
 from numberdesk.numbers.models import PhoneNumber
-from numberdesk.providers.base import Holding, Order, OrderState, SearchQuery
-from numberdesk.providers.sandbox.inventory import Inventory, Listing
+from numberdesk.providers.base import Holding, Listing, Order, OrderState, SearchQuery
+from numberdesk.providers.sandbox.inventory import Inventory
 from numberdesk.providers.sandbox.models import SandboxOrder, SandboxReturn, SandboxSwitch
 
 SWITCHES = ("reject_orders", "stall_provisioning")

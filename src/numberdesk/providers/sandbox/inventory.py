@@ -61,26 +61,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import PhoneNumber, PhoneNumberFormat, PhoneNumberType
+from phonenumbers import PhoneNumber, PhoneNumberType
 
-__all__ = [
-    "CAPABILITIES",
-    "CAPABILITY_TABLE",
-    "COUNTRIES",
-    "FORMAT_VERSION",
-    "PRICE_TABLE",
-    "TYPES",
-    "Inventory",
-    "Listing",
-    "keypad_digits",
-]
+from numberdesk.kit.phone import destination_code, destination_code_cached
+from numberdesk.providers.base import CAPABILITIES, TYPES, Listing, keypad_digits
+
+__all__ = ["CAPABILITY_TABLE", "FORMAT_VERSION", "PRICE_TABLE", "Inventory"]
 
 #: Bump when the generation or the cache layout changes.
 FORMAT_VERSION = 3
-
-COUNTRIES: tuple[str, ...] = ("US", "CA", "GB")
-TYPES: tuple[str, ...] = ("local", "mobile", "toll_free")
-CAPABILITIES: tuple[str, ...] = ("voice", "sms", "mms")
 
 CALLING_CODE: dict[str, str] = {"US": "1", "CA": "1", "GB": "44"}
 CURRENCY: dict[str, str] = {"US": "USD", "CA": "USD", "GB": "GBP"}
@@ -130,101 +119,8 @@ STRIDE = WIDTH + 1  # every entry is padded with "\n" to this width
 GRAM = 4  # n of the n-gram index used by ``contains``
 _PAD = "\n"
 
-_KEYPAD = {
-    **dict.fromkeys("ABC", "2"), **dict.fromkeys("DEF", "3"), **dict.fromkeys("GHI", "4"),
-    **dict.fromkeys("JKL", "5"), **dict.fromkeys("MNO", "6"), **dict.fromkeys("PQRS", "7"),
-    **dict.fromkeys("TUV", "8"), **dict.fromkeys("WXYZ", "9"),
-}
 _E164_RE = re.compile(r"\+[1-9][0-9]{1,14}")
 _FORMATTING = str.maketrans("", "", " -().\t")
-
-
-# ---------------------------------------------------------------------------
-# Listing
-# ---------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Listing:
-    """A number the sandbox carrier offers for sale."""
-
-    phone_number: str  # E.164
-    country: str  # "US" | "CA" | "GB"
-    type: str  # "local" | "toll_free" | "mobile"
-    voice: bool
-    sms: bool
-    mms: bool
-    locality: str | None
-    region: str | None
-    monthly_price_minor: int
-    setup_price_minor: int
-    currency: str
-
-    @property
-    def national_format(self) -> str:
-        return _national_format(self.phone_number)
-
-    @property
-    def area_code(self) -> str | None:
-        return _area_code(self.phone_number)
-
-    @property
-    def capabilities(self) -> frozenset[str]:
-        return frozenset(name for name, on in zip(CAPABILITIES, (self.voice, self.sms, self.mms), strict=True) if on)
-
-
-def _to_phone_number(e164: str) -> PhoneNumber:
-    digits = e164[1:]
-    cc = "1" if digits.startswith("1") else "44" if digits.startswith("44") else None
-    if cc is None:
-        return phonenumbers.parse(e164, None)
-    return PhoneNumber(country_code=int(cc), national_number=int(digits[len(cc):]))
-
-
-@lru_cache(maxsize=65536)
-def _national_format(e164: str) -> str:
-    return phonenumbers.format_number(_to_phone_number(e164), PhoneNumberFormat.NATIONAL)
-
-
-_NON_DIGITS = re.compile(r"[^0-9]+")
-
-
-def _compute_area_code(e164: str) -> str | None:
-    """NANP: the 3-digit area code.  Elsewhere: the national destination code
-    (GB "20" London, "161" Manchester, "13873" Langholm, "7911" a mobile range).
-
-    The NDC is what ``phonenumbers.length_of_national_destination_code`` takes:
-    the first group after the country code in the international format.  (That
-    function also runs ``number_type`` for the Argentine/Mexican mobile token,
-    which doesn't concern GB; skipping it halves the cost at build time.)
-    """
-    if e164.startswith("+1"):
-        return e164[2:5] if len(e164) == 12 else None
-    num = _to_phone_number(e164)
-    groups = _NON_DIGITS.split(phonenumbers.format_number(num, PhoneNumberFormat.INTERNATIONAL))
-    if len(groups) <= 3:
-        return None
-    return groups[2]
-
-
-_area_code = lru_cache(maxsize=65536)(_compute_area_code)
-
-
-def keypad_digits(pattern: str) -> str:
-    """Map a search pattern to keypad digits: ``"CALL" -> "2255"``.
-
-    Digits and ``*`` (any one digit) are kept, letters (any case) become their
-    keypad digit; anything else raises ``ValueError``.
-    """
-    out = []
-    for ch in pattern:
-        if "0" <= ch <= "9" or ch == "*":
-            out.append(ch)
-        else:
-            digit = _KEYPAD.get(ch.upper()) if ch.isascii() else None
-            if digit is None:
-                raise ValueError(f"invalid character {ch!r} in pattern {pattern!r}: "
-                                 "use digits, letters and * (any one digit)")
-            out.append(digit)
-    return "".join(out)
 
 
 # ---------------------------------------------------------------------------
@@ -517,7 +413,7 @@ def _generate(seed: int, size: int) -> list[tuple[str, str, list[str], list[tupl
                 places = [(None, None)] * len(nsns)
             else:
                 places = [geo.describe(cc, nsn) for nsn in nsns]
-            codes = None if cc == "1" else [_compute_area_code("+" + cc + nsn) or "" for nsn in nsns]
+            codes = None if cc == "1" else [destination_code("+" + cc + nsn) or "" for nsn in nsns]
             out.append((country, type_, nsns, places, codes))
     return out
 
@@ -1084,7 +980,7 @@ class Inventory:
                 return []
             seg, nsn = located
             pivot, found = seg.find(nsn)
-        code = _area_code("+" + seg.cc + nsn)
+        code = destination_code_cached("+" + seg.cc + nsn)
         near = seg.area_codes.get(code, []) if code else []
         return self._collect(self._nearest(seg, nsn, pivot, found, near), limit, exclude)
 

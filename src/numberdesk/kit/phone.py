@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 import phonenumbers
-from phonenumbers import PhoneNumberFormat, PhoneNumberType, geocoder
+from phonenumbers import PhoneNumber, PhoneNumberFormat, PhoneNumberType, geocoder
 
 from numberdesk.errors import ValidationFailed
 
@@ -84,3 +87,42 @@ def nanp_state(e164: str) -> str | None:
     if len(tail) == 2 and len(tail[1]) == 2 and tail[1].isupper():
         return tail[1]
     return _state_codes().get(described)
+
+
+# -- fast paths for numbers already known to be valid E.164 (catalog listings) -------
+def _to_phone_number(e164: str) -> PhoneNumber:
+    digits = e164[1:]
+    cc = "1" if digits.startswith("1") else "44" if digits.startswith("44") else None
+    if cc is None:
+        return phonenumbers.parse(e164, None)
+    return PhoneNumber(country_code=int(cc), national_number=int(digits[len(cc):]))
+
+
+@lru_cache(maxsize=65536)
+def national_format_valid(e164: str) -> str:
+    """``national_format`` for a number known to be valid, without re-parsing it."""
+    return phonenumbers.format_number(_to_phone_number(e164), PhoneNumberFormat.NATIONAL)
+
+
+_NON_DIGITS = re.compile(r"[^0-9]+")
+
+
+def destination_code(e164: str) -> str | None:
+    """NANP: the 3-digit area code.  Elsewhere: the national destination code
+    (GB "20" London, "161" Manchester, "13873" Langholm, "7911" a mobile range).
+
+    The NDC is what ``phonenumbers.length_of_national_destination_code`` takes:
+    the first group after the country code in the international format.  (That
+    function also runs ``number_type`` for the Argentine/Mexican mobile token,
+    which doesn't concern GB; skipping it halves the cost at build time.)
+    """
+    if e164.startswith("+1"):
+        return e164[2:5] if len(e164) == 12 else None
+    num = _to_phone_number(e164)
+    groups = _NON_DIGITS.split(phonenumbers.format_number(num, PhoneNumberFormat.INTERNATIONAL))
+    if len(groups) <= 3:
+        return None
+    return groups[2]
+
+
+destination_code_cached = lru_cache(maxsize=65536)(destination_code)

@@ -1,0 +1,1 @@
+"""The floor every domain may import: small, dependency-free helpers (phone numbers, …)."""
