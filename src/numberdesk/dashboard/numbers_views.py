@@ -476,7 +476,8 @@ def _release_details(ctx: Ctx, n: PhoneNumber) -> dict[str, Any]:
         n.reclaim_deadline is not None and not lifecycle.window_open(ctx.now(), n.reclaim_deadline))
     similar = []
     if expired:
-        similar = get_carrier(ctx.settings).similar(ctx.session, n.phone_number, ctx.now())
+        similar = get_carrier(ctx.settings).similar(ctx.session, n.phone_number, ctx.now(),
+                                                     exclude=service.taken_numbers(ctx.session))
     return {"row": rows_for(ctx, [n])[0], "eligibility": eligibility, "expired": expired, "similar": similar,
             "reasons": REASONS, "previous": _previous_assignee(ctx, n),
             "actors": accounts.actor_labels(ctx, [n.released_by or ""])}

@@ -267,7 +267,8 @@ def _released_checks(ctx: Ctx, n: PhoneNumber, now: dt.datetime) -> list[Diagnos
                                   f"The reclaim window is open until {when(e.reclaim_deadline)} ({left} left)."))
         else:
             similar = [x.phone_number for x in
-                       get_carrier(ctx.settings).similar(ctx.session, n.phone_number, now, limit=3)]
+                       get_carrier(ctx.settings).similar(ctx.session, n.phone_number, now, limit=3,
+                                                         exclude=numbers.taken_numbers(ctx.session))]
             alternatives = (f" Similar numbers for sale now: {', '.join(phone.national_format(s) for s in similar)}."
                             if similar else " Search available numbers for a similar one.")
             deadline = e.reclaim_deadline or n.reclaim_deadline

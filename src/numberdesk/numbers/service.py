@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select, exists, func, literal, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from numberdesk.accounts.models import Account
 from numberdesk.agents.models import Agent
@@ -20,7 +21,7 @@ from numberdesk.numbers import lifecycle
 from numberdesk.numbers.lifecycle import Action, Status
 from numberdesk.numbers.models import NumberTag, PhoneNumber, StatusChange
 from numberdesk.pools.models import Pool
-from numberdesk.providers.base import Listing, SearchQuery, keypad_digits
+from numberdesk.providers.base import Exclude, Listing, SearchQuery, keypad_digits
 from numberdesk.providers.reconcile import adoptable
 from numberdesk.providers.registry import get_carrier
 from numberdesk.system.service import ensure_no_maintenance
@@ -36,6 +37,16 @@ SORTS = {
 
 
 # -- searching the carrier -----------------------------------------------------
+def taken_numbers(session: Session) -> Exclude:
+    """The carrier's ``exclude``: of the given E.164s, those an account holds or has on hold."""
+
+    def taken(numbers: list[str]) -> set[str]:
+        return set(session.scalars(select(PhoneNumber.phone_number).where(
+            PhoneNumber.phone_number.in_(numbers), PhoneNumber.returned_at.is_(None))))
+
+    return taken
+
+
 def search_available(ctx: Ctx, query: SearchQuery) -> list[Listing]:
     ctx.require("read")
     if query.contains:
@@ -44,7 +55,7 @@ def search_available(ctx: Ctx, query: SearchQuery) -> list[Listing]:
         except ValueError:
             raise ValidationFailed.field(
                 "contains", "may hold digits, letters (keypad) and * (any one digit)") from None
-    return get_carrier(ctx.settings).search(ctx.session, query, ctx.now())
+    return get_carrier(ctx.settings).search(ctx.session, query, ctx.now(), exclude=taken_numbers(ctx.session))
 
 
 # -- reading --------------------------------------------------------------------
@@ -292,7 +303,7 @@ def purchase(
     now = ctx.now()
     ensure_no_maintenance(ctx.session, now, "buying numbers")
     carrier = get_carrier(ctx.settings)
-    listing = carrier.lookup(ctx.session, e164, now)
+    listing = carrier.lookup(ctx.session, e164, now, exclude=taken_numbers(ctx.session))
     adopted = None
     if listing is None:
         # A purchase that crashed between the carrier's answer and our commit left the

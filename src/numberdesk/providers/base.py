@@ -8,6 +8,7 @@ so an order and the number it creates commit or roll back together.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, Protocol
 
@@ -75,6 +76,10 @@ class Listing:
 
 OrderState = Literal["pending", "active", "failed"]
 
+#: Given E.164 numbers, those that numberdesk itself knows to be taken (held by an account):
+#: the caller's side of "never offer a held number", so no adapter reads numberdesk's tables.
+Exclude = Callable[[list[str]], set[str]]
+
 
 @dataclass(frozen=True)
 class SearchQuery:
@@ -105,11 +110,13 @@ class Holding(NamedTuple):
 class Carrier(Protocol):
     name: str
 
-    def search(self, session: Session, query: SearchQuery, now: dt.datetime) -> list[Listing]:
-        """Numbers for sale now; never one that anybody holds."""
+    def search(self, session: Session, query: SearchQuery, now: dt.datetime, *,
+               exclude: Exclude | None = None) -> list[Listing]:
+        """Numbers for sale now; never one that anybody holds (nor one ``exclude`` names)."""
 
-    def lookup(self, session: Session, phone_number: str, now: dt.datetime) -> Listing | None:
-        """The listing of a number for sale now, or None (sold, ageing, unknown)."""
+    def lookup(self, session: Session, phone_number: str, now: dt.datetime, *,
+               exclude: Exclude | None = None) -> Listing | None:
+        """The listing of a number for sale now, or None (sold, ageing, unknown, excluded)."""
 
     def order(self, session: Session, listing: Listing, now: dt.datetime) -> Order:
         """Buy the number; raises NumberUnavailable or CarrierError."""
@@ -131,7 +138,8 @@ class Carrier(Protocol):
     def return_number(self, session: Session, ref: str, phone_number: str, now: dt.datetime) -> None:
         """Give the number back to the carrier for good (reclaim window over)."""
 
-    def similar(self, session: Session, phone_number: str, now: dt.datetime, limit: int = 5) -> list[Listing]:
+    def similar(self, session: Session, phone_number: str, now: dt.datetime, limit: int = 5, *,
+                exclude: Exclude | None = None) -> list[Listing]:
         """Numbers for sale like this one (same area code first)."""
 
     def holdings(self, session: Session, phone_number: str | None = None) -> list[Holding]:

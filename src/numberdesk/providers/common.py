@@ -19,7 +19,7 @@ from phonenumbers import PhoneNumberType, geocoder
 
 from numberdesk.errors import CarrierError
 from numberdesk.money import EXPONENT
-from numberdesk.providers.base import COUNTRIES, TYPES, Listing, SearchQuery, keypad_digits
+from numberdesk.providers.base import COUNTRIES, TYPES, Exclude, Listing, SearchQuery, keypad_digits
 
 __all__ = [
     "COUNTRIES",
@@ -207,21 +207,27 @@ class CarrierSearch(ABC):
     def _search_one(self, country: str, type_: str, query: SearchQuery, want: int) -> list[Listing]:
         """Up to ``want`` listings of one country and type that match ``query``."""
 
-    def search(self, session: object, query: SearchQuery, now: dt.datetime) -> list[Listing]:
+    def search(self, session: object, query: SearchQuery, now: dt.datetime, *,
+               exclude: Exclude | None = None) -> list[Listing]:
         out: list[Listing] = []
         for country, type_ in search_plan(query):
             if len(out) >= query.limit:
                 break
-            out.extend(self._search_one(country, type_, query, query.limit - len(out)))
+            found = self._search_one(country, type_, query, query.limit - len(out))
+            if exclude is not None and found:
+                taken = exclude([x.phone_number for x in found])
+                found = [x for x in found if x.phone_number not in taken]
+            out.extend(found)
         return out[:query.limit]
 
-    def lookup(self, session: object, phone_number: str, now: dt.datetime) -> Listing | None:
+    def lookup(self, session: object, phone_number: str, now: dt.datetime, *,
+               exclude: Exclude | None = None) -> Listing | None:
         """The listing of exactly this number, if the carrier has it for sale."""
         try:
             country = phonenumbers.region_code_for_number(phonenumbers.parse(phone_number, None))
         except phonenumbers.NumberParseException:
             return None
-        if not country:
+        if not country or (exclude is not None and exclude([phone_number])):
             return None
         for type_ in candidate_types(phone_number):
             query = SearchQuery(country=country, type=type_, prefix=phone_number, limit=1)

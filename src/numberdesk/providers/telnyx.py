@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from numberdesk.errors import CarrierError, NumberdeskError, NumberUnavailable
 from numberdesk.providers.base import (
+    Exclude,
     Holding,
     Listing,
     Order,
@@ -269,8 +270,9 @@ class TelnyxCarrier(CarrierSearch):
             return  # already gone: a retried sweep, or deleted at Telnyx
         self._call("DELETE", f"/phone_numbers/{record['id']}", missing_ok=True)
 
-    def similar(self, session: Session, phone_number: str, now: dt.datetime, limit: int = 5) -> list[Listing]:
-        return similar_via(lambda q: self.search(session, q, now), phone_number, limit)
+    def similar(self, session: Session, phone_number: str, now: dt.datetime, limit: int = 5, *,
+                exclude: Exclude | None = None) -> list[Listing]:
+        return similar_via(lambda q: self.search(session, q, now, exclude=exclude), phone_number, limit)
 
     def holdings(self, session: Session, phone_number: str | None = None) -> list[Holding]:
         records = self._records(phone_number)

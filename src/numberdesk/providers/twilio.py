@@ -43,7 +43,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from numberdesk.errors import CarrierError, NumberdeskError, NumberUnavailable
-from numberdesk.providers.base import Holding, Listing, Order, OrderState, SearchQuery
+from numberdesk.providers.base import Exclude, Holding, Listing, Order, OrderState, SearchQuery
 from numberdesk.providers.common import (
     CarrierSearch,
     describe,
@@ -280,8 +280,9 @@ class TwilioCarrier(CarrierSearch):
                     raise
                 # Already gone (a retried sweep, or deleted at Twilio): nothing left to return.
 
-    def similar(self, session: Session, phone_number: str, now: dt.datetime, limit: int = 5) -> list[Listing]:
-        return similar_via(lambda q: self.search(session, q, now), phone_number, limit)
+    def similar(self, session: Session, phone_number: str, now: dt.datetime, limit: int = 5, *,
+                exclude: Exclude | None = None) -> list[Listing]:
+        return similar_via(lambda q: self.search(session, q, now, exclude=exclude), phone_number, limit)
 
     def holdings(self, session: Session, phone_number: str | None = None) -> list[Holding]:
         params = {"phone_number": phone_number} if phone_number else {}

@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 
 from numberdesk.errors import CarrierError, NumberUnavailable
 from numberdesk.ids import new_id
-from numberdesk.numbers.models import PhoneNumber
-from numberdesk.providers.base import Holding, Listing, Order, OrderState, SearchQuery
+from numberdesk.providers.base import Exclude, Holding, Listing, Order, OrderState, SearchQuery
 from numberdesk.providers.sandbox.inventory import Inventory
 from numberdesk.providers.sandbox.models import SandboxOrder, SandboxReturn, SandboxSwitch
 
@@ -72,18 +71,14 @@ class SandboxCarrier:
         )
         return held
 
-    def _held(self, session: Session, numbers: list[str], now: dt.datetime) -> set[str]:
+    def _held(self, session: Session, numbers: list[str], now: dt.datetime,
+              exclude: Exclude | None) -> set[str]:
         if not numbers:
             return set()
         held = self._carrier_held(session, numbers, now)
         # Belt and braces: a number any account still holds is never offered.
-        held |= set(
-            session.scalars(
-                select(PhoneNumber.phone_number).where(
-                    PhoneNumber.phone_number.in_(numbers), PhoneNumber.returned_at.is_(None)
-                )
-            )
-        )
+        if exclude is not None:
+            held |= exclude(numbers)
         return held
 
     def switch(self, session: Session, name: str) -> bool:
@@ -99,7 +94,8 @@ class SandboxCarrier:
             row.enabled = enabled
 
     # -- Carrier protocol ----------------------------------------------------
-    def search(self, session: Session, query: SearchQuery, now: dt.datetime) -> list[Listing]:
+    def search(self, session: Session, query: SearchQuery, now: dt.datetime, *,
+               exclude: Exclude | None = None) -> list[Listing]:
         return self.inventory.search(
             country=query.country,
             type=query.type,
@@ -109,12 +105,13 @@ class SandboxCarrier:
             capabilities=query.capabilities,
             locality=query.locality,
             limit=query.limit,
-            exclude=lambda batch: self._held(session, batch, now),
+            exclude=lambda batch: self._held(session, batch, now, exclude),
         )
 
-    def lookup(self, session: Session, phone_number: str, now: dt.datetime) -> Listing | None:
+    def lookup(self, session: Session, phone_number: str, now: dt.datetime, *,
+               exclude: Exclude | None = None) -> Listing | None:
         listing = self.inventory.get(phone_number)
-        if listing is None or self._held(session, [phone_number], now):
+        if listing is None or self._held(session, [phone_number], now, exclude):
             return None
         return listing
 
@@ -183,9 +180,10 @@ class SandboxCarrier:
         session.execute(update(SandboxOrder).where(SandboxOrder.id == ref).values(status="returned"))
         session.add(SandboxReturn(phone_number=phone_number, returned_at=now, available_at=now + self.aging))
 
-    def similar(self, session: Session, phone_number: str, now: dt.datetime, limit: int = 5) -> list[Listing]:
+    def similar(self, session: Session, phone_number: str, now: dt.datetime, limit: int = 5, *,
+                exclude: Exclude | None = None) -> list[Listing]:
         return self.inventory.similar(
-            phone_number, limit=limit, exclude=lambda batch: self._held(session, batch, now)
+            phone_number, limit=limit, exclude=lambda batch: self._held(session, batch, now, exclude)
         )
 
     def holdings(self, session: Session, phone_number: str | None = None) -> list[Holding]:
