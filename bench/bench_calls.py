@@ -245,11 +245,11 @@ def _seed_numbers(settings: Any, count: int) -> tuple[str, list[str], str]:
     """An account with ``count`` active numbers, bulk-inserted; returns (account, numbers, admin key)."""
     from sqlalchemy import insert
 
-    from numberdesk.accounts.service import _create_key, create_account, system_ctx
+    from numberdesk.accounts.service import create_account, issue_key
     from numberdesk.agents.models import Agent
     from numberdesk.migrate import upgrade
     from numberdesk.numbers.models import PhoneNumber
-    from numberdesk.state import AppState
+    from numberdesk.runtime import AppState
 
     upgrade(settings.resolved_database_url)
     st = AppState.from_settings(settings)
@@ -257,7 +257,7 @@ def _seed_numbers(settings: Any, count: int) -> tuple[str, list[str], str]:
     numbers = [f"+1{212 + i // 1_000_000:03d}{i % 1_000_000 + 2_000_000:07d}" for i in range(count)]
     with st.db.session() as s:
         account = create_account(s, now, "Bench", "bench@example.com", timezone=TIMEZONE).account.id
-        key, _ = _create_key(system_ctx(s, account, now), "bench admin", "admin")
+        key, _ = issue_key(s, account, "bench admin", "admin", now)
         agents = [Agent(id=f"agt_bench{i:04d}", account_id=account, name=f"Agent {i}", kind="ai_agent",
                         destination=f"sip:agent{i}@agents.example.com", created_at=now, updated_at=now)
                   for i in range(100)]
@@ -421,7 +421,7 @@ def bench_analytics(work: Path) -> list[dict[str, Any]]:
     from numberdesk.app import create_app
     from numberdesk.migrate import upgrade
     from numberdesk.numbers.models import PhoneNumber
-    from numberdesk.state import AppState
+    from numberdesk.runtime import AppState
 
     n = ANALYTICS_CALLS
     say(f"(b) analytics over {n:,} call records ({ANALYTICS_NUMBERS} numbers, {ANALYTICS_AGENTS} agents, "

@@ -56,7 +56,7 @@ class Deployment:
     def __init__(self, work: Path) -> None:
         from numberdesk.config import Settings
         from numberdesk.migrate import upgrade
-        from numberdesk.state import AppState
+        from numberdesk.runtime import AppState
 
         data = work / "data"
         data.mkdir(parents=True)
@@ -74,7 +74,7 @@ class Deployment:
             return create_account(s, self.st.clock.now(), name, f"{name.lower()}@bench.example").account.id
 
     def ctx(self, session: Any, account_id: str) -> Any:
-        from numberdesk.context import Ctx
+        from numberdesk.auth.context import Ctx
 
         return Ctx(session=session, account_id=account_id, actor="bench", role="owner", clock=self.st.clock,
                    settings=self.settings)
@@ -199,9 +199,9 @@ def bench_search(work: Path) -> list[dict[str, Any]]:
 
 # -- (2) inventory list -------------------------------------------------------------
 def bench_list(work: Path) -> list[dict[str, Any]]:
-    from numberdesk.numbers import service
-    from numberdesk.numbers.endpoints import present
+    from numberdesk.numbers import repository, service
     from numberdesk.numbers.models import PhoneNumber
+    from numberdesk.numbers.schemas import present
 
     d = Deployment(work / "list")
     mine, other = d.account("Big"), d.account("Other")
@@ -217,14 +217,14 @@ def bench_list(work: Path) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for sort in ("-purchased_at", "phone_number"):
         key, desc = service.parse_sort(sort)
-        col = service.SORTS[key]
+        col = repository.SORTS[key][0]
         order = (col.desc(), PhoneNumber.id.desc()) if desc else (col.asc(), PhoneNumber.id.asc())
         with d.st.db.session(write=False) as s:
-            total = len(s.scalars(service._filtered(d.ctx(s, mine), flt)).all())
-            last_before_deep = s.scalars(service._filtered(d.ctx(s, mine), flt).order_by(*order)
+            total = len(s.scalars(repository.filtered(d.ctx(s, mine), flt)).all())
+            last_before_deep = s.scalars(repository.filtered(d.ctx(s, mine), flt).order_by(*order)
                                          .offset(DEEP - 1).limit(1)).one()
             after = (service.sort_value(last_before_deep, sort), last_before_deep.id)
-            offset_deep_ids = [n.id for n in s.scalars(service._filtered(d.ctx(s, mine), flt).order_by(*order)
+            offset_deep_ids = [n.id for n in s.scalars(repository.filtered(d.ctx(s, mine), flt).order_by(*order)
                                                        .offset(DEEP).limit(PAGE))]
         assert total > DEEP + PAGE, total
 
@@ -237,7 +237,7 @@ def bench_list(work: Path) -> list[dict[str, Any]]:
         def offset(skip: int, order: Any = order) -> list[dict[str, Any]]:
             with d.st.db.session(write=False) as s:
                 ctx = d.ctx(s, mine)
-                page = list(s.scalars(service._filtered(ctx, flt).order_by(*order).offset(skip).limit(PAGE + 1)))
+                page = list(s.scalars(repository.filtered(ctx, flt).order_by(*order).offset(skip).limit(PAGE + 1)))
                 return present(ctx, page[:PAGE])
 
         # Same rows either way.

@@ -2,7 +2,7 @@
 
 import re
 
-from numberdesk.ids import new_id, new_ids
+from numberdesk.kit.ids import new_id, new_ids
 
 SHAPE = re.compile(r"call_[0-9a-hjkmnp-tv-z]{22}")  # Crockford base32: no i, l, o, u
 

@@ -1,3 +1,3 @@
-from numberdesk.cli import main
+from numberdesk.cli.main import main
 
 main()

@@ -14,14 +14,40 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+import numberdesk.tasks  # noqa: F401  (registers every sweep: the in-process worker and the sandbox clock run them)
 from numberdesk import __version__
+from numberdesk.accounts.endpoints import router as accounts
+from numberdesk.agents.endpoints import router as agents
+from numberdesk.analytics.endpoints import router as analytics
+from numberdesk.api.idempotency import IdempotencyMiddleware
+from numberdesk.audit.endpoints import router as audit
+from numberdesk.automations.endpoints import router as automations
+from numberdesk.billing.endpoints import router as billing
+from numberdesk.calls.endpoints import router as calls
 from numberdesk.config import Settings, get_settings
 from numberdesk.dashboard import mount_static
+from numberdesk.dashboard.analytics import router as dashboard_analytics
+from numberdesk.dashboard.billing import router as dashboard_billing
+from numberdesk.dashboard.troubleshoot import router as dashboard_troubleshoot
+from numberdesk.dashboard.views import router as dashboard
 from numberdesk.errors import NumberdeskError, ValidationFailed
-from numberdesk.idempotency import IdempotencyMiddleware
-from numberdesk.state import AppState
+from numberdesk.numbers.endpoints import router as numbers
+from numberdesk.numbers.manage_endpoints import router as manage
+from numberdesk.numbers.release_endpoints import router as release
+from numberdesk.pools.endpoints import router as pools
+from numberdesk.providers.sandbox.endpoints import router as sandbox
+from numberdesk.routing.endpoints import router as routing
+from numberdesk.routing.fastpath import VoiceFastPath
+from numberdesk.runtime import AppState
+from numberdesk.troubleshoot.endpoints import router as troubleshoot
+from numberdesk.worker.runner import WorkerThread
 
 log = logging.getLogger("numberdesk")
+
+# Every router, in the order their paths are matched (and listed in the OpenAPI document).
+ROUTERS = (accounts, agents, numbers, sandbox, release, troubleshoot, manage, automations, audit, calls,
+           analytics, routing, billing, pools, dashboard_analytics, dashboard_billing, dashboard_troubleshoot,
+           dashboard)
 
 PROBLEM = "application/problem+json"
 _HTTP_CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
@@ -122,8 +148,6 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker = None
         if run_worker:
-            from numberdesk.worker import WorkerThread
-
             worker = WorkerThread(state.db, state.clock, state.settings)
             worker.start()
         try:
@@ -144,15 +168,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     install_error_handlers(app)
     mount_static(app)
 
-    from numberdesk.accounts.endpoints import router as accounts_router
-    from numberdesk.agents.endpoints import router as agents_router
-    from numberdesk.numbers.endpoints import router as numbers_router
-    from numberdesk.system.endpoints import router as sandbox_router
-
-    for router in (accounts_router, agents_router, numbers_router, sandbox_router):
+    for router in ROUTERS:
         app.include_router(router)
-    for extra in _domain_routers():
-        app.include_router(extra)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -162,30 +179,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     app.add_middleware(NulGuardMiddleware)
     app.add_middleware(RequestIdMiddleware)
     # Outermost: every inbound call waits on the Twilio voice webhook, served here ahead of routing.
-    from numberdesk.routing.fastpath import VoiceFastPath
-
     app.add_middleware(VoiceFastPath)
     return app
-
-
-def _domain_routers() -> list[Any]:
-    """The routers of every other domain, in the order their paths are matched."""
-    from numberdesk.analytics.endpoints import router as analytics
-    from numberdesk.audit.endpoints import router as audit
-    from numberdesk.automations.endpoints import router as automations
-    from numberdesk.billing.endpoints import router as billing
-    from numberdesk.calls.endpoints import router as calls
-    from numberdesk.dashboard.analytics import router as dashboard_analytics
-    from numberdesk.dashboard.billing import router as dashboard_billing
-    from numberdesk.dashboard.views import router as dashboard
-    from numberdesk.numbers.diagnostics_endpoints import router as diagnostics
-    from numberdesk.numbers.manage_endpoints import router as manage
-    from numberdesk.numbers.release_endpoints import router as release
-    from numberdesk.pools.endpoints import router as pools
-    from numberdesk.routing.endpoints import router as routing
-
-    return [release, diagnostics, manage, automations, audit, calls, analytics, routing, billing, pools,
-            dashboard_analytics, dashboard_billing, dashboard]
 
 
 def json_dumps(value: Any) -> str:

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 from numberdesk.accounts.models import Account
 from numberdesk.agents import service as agents
+from numberdesk.auth.context import system_ctx
 from numberdesk.calls import service as calls
-from numberdesk.context import Ctx
 from numberdesk.numbers import service as numbers
-from numberdesk.numbers.service import sweep_provisioning
+from numberdesk.numbers.tasks import sweep_provisioning
 from numberdesk.pools import service as pools
 from numberdesk.providers.base import SearchQuery
-from numberdesk.state import AppState
+from numberdesk.runtime import AppState
 
 DAYS = 30
 AGENTS = [
@@ -53,13 +53,6 @@ class _Record:
     answered_at: dt.datetime | None
     ended_at: dt.datetime | None
     status: str
-
-
-def _ctx(st: AppState, session, account_id: str, now: dt.datetime) -> Ctx:  # type: ignore[no-untyped-def]
-    ctx = Ctx(session=session, account_id=account_id, actor="system", role="owner", clock=st.clock,
-              settings=st.settings)
-    ctx._now = now
-    return ctx
 
 
 def _hour_weight(hour: int, weekday: int) -> float:
@@ -125,7 +118,7 @@ def seed(st: AppState, account_id: str) -> None:
     now = st.clock.now()
     bought_at = now - dt.timedelta(days=DAYS + 1)
     with st.db.session() as s:
-        ctx = _ctx(st, s, account_id, bought_at)
+        ctx = system_ctx(s, st.settings, account_id, bought_at)
         account = s.get(Account, account_id)
         tz = zone(account.timezone if account else "UTC")
         made = [agents.create(ctx, name, kind, dest) for name, kind, dest in AGENTS]
@@ -149,7 +142,7 @@ def seed(st: AppState, account_id: str) -> None:
         if account is not None:
             account.fallback_destination = AGENTS[0][2]
         # One number bought just now, still being provisioned.
-        ctx_now = _ctx(st, s, account_id, now)
+        ctx_now = system_ctx(s, st.settings, account_id, now)
         fresh = (numbers.search_available(ctx_now, SearchQuery(country="US", area_code="303", limit=1))
                  or numbers.search_available(ctx_now, SearchQuery(country="US", limit=1)))
         for listing in fresh:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from numberdesk.accounts.billing_status import set_billing_status
 from numberdesk.billing import ledger
+from numberdesk.billing.service import set_account_status
 from tests.dashboard.helpers import add_user, sign_in
 
 from .helpers import activate, advance_to, clock_now, next_cycle_start, price
@@ -59,7 +59,7 @@ def test_owner_sees_charges_projection_and_departments(app, client, alice, bob) 
 def test_past_due_banner_says_what_to_do(app, client, alice) -> None:  # type: ignore[no-untyped-def]
     n = activate(alice)
     activate(alice)
-    set_billing_status(app.state.nd, alice.account_id, "past_due")
+    set_account_status(app.state.nd, alice.account_id, "past_due")
     sign_in(client, alice.email, alice.password)
     html = client.get("/billing").text
     assert 'data-testid="past-due"' in html

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import update
 from twilio.request_validator import RequestValidator
 
-from numberdesk.accounts.billing_status import set_billing_status
 from numberdesk.agents.models import Agent
-from numberdesk.system.service import end_maintenance, start_maintenance
+from numberdesk.billing.service import set_account_status
+from numberdesk.maintenance.service import end_maintenance, start_maintenance
 
 from .helpers import activate
 
@@ -161,7 +161,7 @@ def test_inactive_numbers_say_why_and_what_to_do(app, alice) -> None:  # type: i
     assert "http://testserver/webhooks/sandbox/voice" in c["inactive"]["remedy"]
     assert "inactive" in c["test_call"]["detail"] and "inactive" in c["test_call"]["remedy"]
 
-    set_billing_status(app.state.nd, alice.account_id, "past_due")
+    set_account_status(app.state.nd, alice.account_id, "past_due")
     c = diagnose(alice, n["id"])
     assert c["inactive"]["detail"].startswith(
         "Inactive: the account is past due and the carrier reports a configuration problem")
@@ -171,7 +171,7 @@ def test_inactive_numbers_say_why_and_what_to_do(app, alice) -> None:  # type: i
     c = diagnose(alice, n["id"])
     assert c["inactive"]["detail"].startswith("Inactive: the account is past due;")
     assert c["inactive"]["remedy"].startswith("Pay the outstanding balance")
-    set_billing_status(app.state.nd, alice.account_id, "good")
+    set_account_status(app.state.nd, alice.account_id, "good")
     assert all(oks(diagnose(alice, n["id"])).values())
 
 
@@ -259,7 +259,7 @@ def test_not_eligible_reasons_have_their_own_remedy(app, alice) -> None:  # type
 
     other = activate(alice)
     release(alice, other["id"])
-    set_billing_status(app.state.nd, alice.account_id, "past_due")
+    set_account_status(app.state.nd, alice.account_id, "past_due")
     c = diagnose(alice, other["id"])
     assert not c["eligibility"]["ok"] and "past due" in c["eligibility"]["detail"]
     assert c["eligibility"]["remedy"].startswith("Pay the outstanding balance")
@@ -272,3 +272,33 @@ def test_diagnostics_belong_to_the_account(alice, bob) -> None:  # type: ignore[
     r = bob.get(f"/v1/numbers/{n['id']}/diagnostics")
     assert r.status_code == 404 and r.json()["code"] == "not_found"
     assert alice.client.get(f"/v1/numbers/{n['id']}/diagnostics").status_code == 401
+
+
+def test_number_page_hints_are_the_diagnosis_when_two_causes_hold(app, client, alice) -> None:  # type: ignore[no-untyped-def]
+    """The number page's hints render ``diagnose()``: with two causes they name both, as the API does
+    (they once showed only the cause ``status_reason`` names, billing)."""
+    import html
+
+    from tests.dashboard.helpers import sign_in
+
+    agent = alice.agent()
+    n = activate(alice, agent_id=agent["id"])
+    assert alice.client.put(f"/v1/sandbox/numbers/{n['id']}/configuration", json={"broken": True},
+                            headers=alice.h()).status_code == 200
+    set_account_status(app.state.nd, alice.account_id, "past_due")
+    assert alice.number(n["id"])["status_reason"] == "billing"
+    inactive = diagnose(alice, n["id"])["inactive"]
+    assert "past due" in inactive["detail"] and "configuration problem" in inactive["detail"]
+
+    sign_in(client, alice.email, alice.password)
+    page = client.get(f"/numbers/{n['id']}")
+    assert page.status_code == 200
+    hints = html.unescape(page.text.split('aria-label="Troubleshooting"')[1].split("</section>")[0])
+    assert inactive["detail"] in hints and inactive["remedy"] in hints
+
+    set_account_status(app.state.nd, alice.account_id, "good")        # one cause left: configuration
+    inactive = diagnose(alice, n["id"])["inactive"]
+    assert "past due" not in inactive["detail"]
+    hints = html.unescape(client.get(f"/numbers/{n['id']}").text.split('aria-label="Troubleshooting"')[1]
+                          .split("</section>")[0])
+    assert inactive["detail"] in hints and "past due" not in hints

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from typing import Any
 
-from numberdesk.accounts.billing_status import set_billing_status
+from numberdesk.billing.service import set_account_status
 from numberdesk.providers.registry import get_carrier
 from tests.conftest import settings_env
 
@@ -86,11 +86,11 @@ def test_past_due_holds_numbers_inactive_until_paid(settings, alice) -> None:  #
 
 def test_billing_status_is_per_account(app, alice, bob) -> None:  # type: ignore[no-untyped-def]
     a, b = activate(alice), activate(bob)
-    assert set_billing_status(app.state.nd, alice.account_id, "past_due") == 1
+    assert set_account_status(app.state.nd, alice.account_id, "past_due") == 1
     assert alice.number(a["id"])["status"] == "inactive"
     assert bob.number(b["id"])["status"] == "active"
     # Marking past due twice changes nothing more and writes no second history row.
-    assert set_billing_status(app.state.nd, alice.account_id, "past_due") == 0
+    assert set_account_status(app.state.nd, alice.account_id, "past_due") == 0
     assert [x["to"] for x in history(alice, a["id"])].count("inactive") == 1
 
 
@@ -152,7 +152,7 @@ def test_both_causes_hold_until_both_are_resolved(app, alice) -> None:  # type: 
 
     # configuration first, then billing: the reason shown turns to billing.
     set_config(alice, n["id"], True)
-    assert set_billing_status(st, alice.account_id, "past_due") == 1      # only m changed status
+    assert set_account_status(st, alice.account_id, "past_due") == 1      # only m changed status
     got = alice.number(n["id"])
     assert (got["status"], got["status_reason"]) == ("inactive", "billing")
     set_config(alice, n["id"], False)
@@ -160,7 +160,7 @@ def test_both_causes_hold_until_both_are_resolved(app, alice) -> None:  # type: 
     assert (got["status"], got["status_reason"]) == ("inactive", "billing")   # still past due
     set_config(alice, m["id"], True)                                        # m: billing, then configuration
     assert alice.number(m["id"])["status_reason"] == "billing"
-    assert set_billing_status(st, alice.account_id, "good") == 1            # n comes back, m does not
+    assert set_account_status(st, alice.account_id, "good") == 1            # n comes back, m does not
     assert (alice.number(n["id"])["status"], alice.number(n["id"])["status_reason"]) == ("active", None)
     got = alice.number(m["id"])
     assert (got["status"], got["status_reason"]) == ("inactive", "configuration")
@@ -208,8 +208,8 @@ def test_throttled_pass_runs_once_per_interval_and_resumes(app) -> None:  # type
 
     from sqlalchemy import update
 
-    from numberdesk.billing.inactive import claim_pass
-    from numberdesk.billing.models import SweepMark
+    from numberdesk.worker.models import SweepMark
+    from numberdesk.worker.registry import claim_pass
 
     db = app.state.nd.db
     t0 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)

@@ -12,11 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from numberdesk.accounts.billing_status import set_billing_status
 from numberdesk.billing import ledger
 from numberdesk.billing.models import Charge
-from numberdesk.billing.service import sweep_charges
-from numberdesk.worker import run_due
+from numberdesk.billing.service import set_account_status, sweep_charges
+from numberdesk.worker.runner import run_due
 
 from .helpers import (
     activate,
@@ -188,12 +187,12 @@ def test_a_past_due_month_is_still_billed(app, alice) -> None:  # type: ignore[n
     n = activate(alice)
     cycles = cycles_from(c1, 3)
     alice.advance(86400)
-    assert set_billing_status(st, alice.account_id, "past_due") == 1
+    assert set_account_status(st, alice.account_id, "past_due") == 1
     assert alice.number(n["id"])["status"] == "inactive"
     advance_to(alice, ledger.cycle_start(cycles[1]) + 10 * DAY)   # inactive for all of C2 so far
     assert alice.number(n["id"])["status"] == "inactive"
     assert charged_cycles(alice, n["id"], cycles) == cycles[:2]
-    assert set_billing_status(st, alice.account_id, "good") == 1
+    assert set_account_status(st, alice.account_id, "good") == 1
     advance_to(alice, ledger.cycle_start(cycles[2]) + HOUR)
     assert charged_cycles(alice, n["id"], cycles) == cycles
     assert [total(alice, c) for c in cycles] == [price(n)] * 3

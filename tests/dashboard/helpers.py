@@ -9,6 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from numberdesk.accounts import service as accounts
+from numberdesk.auth.context import system_ctx
 from numberdesk.numbers.models import PhoneNumber
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -36,7 +37,7 @@ def add_user(app: Any, account_id: str, email: str, role: str) -> str:
     """A person with a sign-in in this account (through the service, as the owner would)."""
     st = app.state.nd
     with st.db.session() as s:
-        ctx = accounts.system_ctx(s, account_id, st.clock.now())
+        ctx = system_ctx(s, st.settings, account_id, st.clock.now())
         _, password = accounts.create_user(ctx, email, role)
     return password
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from numberdesk.audit.models import AuditEvent
-from numberdesk.system.service import end_maintenance, start_maintenance
+from numberdesk.maintenance.service import end_maintenance, start_maintenance
 from tests.lifecycle.helpers import add_active_call, advance_to, end_calls, release, ts
 
 

@@ -51,7 +51,7 @@ def test_maintenance_window_pauses_writes(app, alice, settings) -> None:  # type
 
 
 def test_window_ends_by_itself(app, alice) -> None:  # type: ignore[no-untyped-def]
-    from numberdesk.system.service import start_maintenance
+    from numberdesk.maintenance.service import start_maintenance
 
     n = alice.buy()
     st = app.state.nd

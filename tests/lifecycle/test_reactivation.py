@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import update
 
-from numberdesk.accounts.billing_status import set_billing_status
+from numberdesk.billing.service import set_account_status
 from numberdesk.providers.sandbox.models import SandboxOrder
 from tests.lifecycle.helpers import (
     active_number,
@@ -175,11 +175,11 @@ def test_spam_reported_numbers_are_not_eligible(alice) -> None:  # type: ignore[
 def test_past_due_account_is_not_eligible(app, alice) -> None:  # type: ignore[no-untyped-def]
     n = released_number(alice)
     _past_cooldown(alice, n)
-    set_billing_status(app.state.nd, alice.account_id, "past_due")
+    set_account_status(app.state.nd, alice.account_id, "past_due")
     r = _reactivate(alice, n["id"])
     assert r.status_code == 409 and r.json()["code"] == "not_eligible"
     assert r.json()["reason"] == "past_due"
-    set_billing_status(app.state.nd, alice.account_id, "good")
+    set_account_status(app.state.nd, alice.account_id, "good")
     assert _reactivate(alice, n["id"]).status_code == 200
 
 

@@ -163,7 +163,7 @@ def test_what_cannot_be_released(alice, bob) -> None:  # type: ignore[no-untyped
 
 def test_blockers_are_scoped_to_the_account(app, alice, bob) -> None:  # type: ignore[no-untyped-def]
     """release_blockers is the service the dashboard and diagnostics call."""
-    from numberdesk.context import Ctx
+    from numberdesk.auth.context import Ctx
     from numberdesk.numbers import service
     from numberdesk.numbers.release import release_blockers
 

@@ -38,8 +38,8 @@ from hypothesis.stateful import (
 from sqlalchemy import select
 
 from numberdesk.accounts.models import Account
-from numberdesk.accounts.service import _create_key, system_ctx
-from numberdesk.ids import new_id
+from numberdesk.accounts.service import issue_key
+from numberdesk.kit.ids import new_id
 from numberdesk.numbers.models import PhoneNumber, StatusChange
 from tests.lifecycle.helpers import digits, ts
 
@@ -114,7 +114,7 @@ def cheap_account(app: Any, name: str) -> tuple[str, dict[str, str]]:
         account = Account(id=new_id("acct"), name=name, timezone="UTC", billing_status="good", created_at=now)
         s.add(account)
         s.flush()
-        secret, _ = _create_key(system_ctx(s, account.id, now), "state machine", "owner")
+        secret, _ = issue_key(s, account.id, "state machine", "owner", now)
     return account.id, {"Authorization": f"Bearer {secret}"}
 
 

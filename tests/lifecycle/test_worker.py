@@ -15,7 +15,7 @@ from sqlalchemy import select
 from numberdesk.audit.models import AuditEvent
 from numberdesk.db import Database
 from numberdesk.numbers.models import StatusChange
-from numberdesk.worker import run_due
+from numberdesk.worker.runner import run_due
 from tests.conftest import settings_env
 from tests.lifecycle.helpers import release, ts
 

@@ -88,7 +88,7 @@ def test_inventory_audit_findings_and_csv(alice, app) -> None:  # type: ignore[n
     # A call on `busy` within the idle period keeps it off the idle list.
     st = app.state.nd
     from numberdesk.calls.models import Call
-    from numberdesk.ids import new_id
+    from numberdesk.kit.ids import new_id
 
     with st.db.session() as s:
         now = st.clock.now()

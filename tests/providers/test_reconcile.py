@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import func, select, update
 
 from numberdesk.audit.models import AuditEvent
-from numberdesk.context import Ctx
+from numberdesk.auth.context import Ctx
+from numberdesk.carrier_sync.reconcile import ORPHAN_GRACE, reconcile
 from numberdesk.numbers.models import PhoneNumber, StatusChange
 from numberdesk.numbers.service import purchase
 from numberdesk.providers.base import SearchQuery
-from numberdesk.providers.reconcile import ORPHAN_GRACE, reconcile
 from numberdesk.providers.registry import get_carrier
 from numberdesk.providers.sandbox.models import SandboxOrder
 from tests.conftest import settings_env

@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from numberdesk.context import Ctx
+from numberdesk.auth.context import Ctx
+from numberdesk.carrier_sync.reconcile import reconcile
 from numberdesk.errors import CarrierError, NumberUnavailable
 from numberdesk.numbers.models import PhoneNumber
 from numberdesk.numbers.service import purchase
 from numberdesk.providers.base import Order, SearchQuery
-from numberdesk.providers.reconcile import reconcile
 from numberdesk.providers.telnyx import POLL, TelnyxCarrier
-from numberdesk.worker import run_due
+from numberdesk.worker.runner import run_due
 from tests.conftest import free_port
 from tests.providers.fake_carriers import TELNYX_KEY, FakeCarriers, fake_carriers
 

@@ -10,14 +10,14 @@ from sqlalchemy import select
 from twilio.base.exceptions import TwilioRestException
 
 from numberdesk.audit.models import AuditEvent
-from numberdesk.context import Ctx
+from numberdesk.auth.context import Ctx
+from numberdesk.carrier_sync.reconcile import reconcile
 from numberdesk.errors import CarrierError, NumberUnavailable
 from numberdesk.numbers.models import PhoneNumber
 from numberdesk.numbers.service import purchase
 from numberdesk.providers.base import Order, SearchQuery
-from numberdesk.providers.reconcile import reconcile
 from numberdesk.providers.twilio import HostRewritingHttpClient, TwilioCarrier, map_error
-from numberdesk.worker import run_due
+from numberdesk.worker.runner import run_due
 from tests.conftest import free_port
 from tests.providers.fake_carriers import (
     TWILIO_SID,

@@ -9,10 +9,11 @@ from pydantic import BaseModel, Field
 
 from numberdesk.accounts import service
 from numberdesk.accounts.models import Account, ApiKey
-from numberdesk.auth.deps import ReadCtx, WriteCtx
-from numberdesk.context import Ctx
-from numberdesk.money import rfc3339
-from numberdesk.schemas import Body, Page, problem_responses
+from numberdesk.api.deps import ReadCtx, WriteCtx
+from numberdesk.api.problems import problem_responses
+from numberdesk.auth.context import Ctx
+from numberdesk.kit.schemas import Body, Page
+from numberdesk.kit.times import rfc3339
 
 router = APIRouter(prefix="/v1", tags=["account"])
 ERRORS = problem_responses(401, 403, 404, 422)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -10,6 +11,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 from numberdesk.db import Base, UTCDateTime
 
 ROLES = ("owner", "admin", "member", "viewer")
+
+
+class BillingStatus(StrEnum):
+    """Whether the account is paid up; past due holds its active numbers inactive (billing)."""
+
+    good = "good"
+    past_due = "past_due"
+
+
 _ROLE_CHECK = "role IN ('owner','admin','member','viewer')"
 
 
@@ -19,7 +29,7 @@ class Account(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    billing_status: Mapped[str] = mapped_column(String(16), default="good")
+    billing_status: Mapped[str] = mapped_column(String(16), default=BillingStatus.good.value)
     # Where calls to an active but unassigned number go (SIP URI, E.164 or wss://).
     fallback_destination: Mapped[str | None] = mapped_column(String(500))
     # Friendly-name template for new numbers, e.g. "{department}-{area_code}-{seq}".

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from numberdesk.accounts.models import Account, ApiKey, User
+from numberdesk.accounts.models import Account, ApiKey, BillingStatus, User
+from numberdesk.agents.destinations import validate_destination
 from numberdesk.audit import service as audit
+from numberdesk.auth.context import Ctx
 from numberdesk.auth.permissions import Role
 from numberdesk.auth.secrets import (
     hash_api_key,
@@ -19,9 +21,9 @@ from numberdesk.auth.secrets import (
     new_password,
     verify_password,
 )
-from numberdesk.context import Ctx
 from numberdesk.errors import NotFound, ValidationFailed
-from numberdesk.ids import new_id
+from numberdesk.kit.ids import new_id
+from numberdesk.numbers.naming import template_regex
 
 
 @dataclass
@@ -54,47 +56,44 @@ def create_account(
     if session.scalar(select(User.id).where(User.email == email)):
         raise ValidationFailed.field("owner_email", f"{email} already has a sign-in")
     account = Account(id=new_id("acct"), name=name, timezone=validate_timezone(timezone),
-                      billing_status="good", created_at=now)
+                      billing_status=BillingStatus.good.value, created_at=now)
     password = password or new_password()
     owner = User(id=new_id("usr"), account_id=account.id, email=email, password_hash=hash_password(password),
                  role=Role.owner, created_at=now)
     session.add_all([account, owner])
     session.flush()
-    ctx = system_ctx(session, account.id, now)
-    ctx.actor = owner.id
-    audit.record(ctx, "account.create", "account", account.id, None, {"name": name, "owner_email": email})
-    secret, key = _create_key(ctx, "Owner key", Role.owner)
+    audit.write(session, account_id=account.id, actor=owner.id, action="account.create", target_type="account",
+                target_id=account.id, before=None, after={"name": name, "owner_email": email}, at=now)
+    secret, key = issue_key(session, account.id, "Owner key", Role.owner, now, actor=owner.id)
     return NewAccount(account, owner, password, secret, key)
 
 
-def system_ctx(session: Session, account_id: str, now: dt.datetime) -> Ctx:
-    """A context for the server's own operator tools (CLI bootstrap, worker)."""
-    from numberdesk.clock import SystemClock
-    from numberdesk.config import get_settings
-
-    ctx = Ctx(session=session, account_id=account_id, actor="system", role=Role.owner,
-              clock=SystemClock(), settings=get_settings())
-    ctx._now = now
-    return ctx
-
-
-def _create_key(ctx: Ctx, name: str, role: str) -> tuple[str, ApiKey]:
+def _check_role(role: str) -> None:
     try:
         Role(role)
     except ValueError:
         raise ValidationFailed.field("role", "must be one of owner, admin, member, viewer") from None
+
+
+def issue_key(session: Session, account_id: str, name: str, role: str, now: dt.datetime, *,
+              actor: str = "system", request_id: str | None = None) -> tuple[str, ApiKey]:
+    """Create an API key without a permission check (account bootstrap, operator tools);
+    the secret is returned once and never stored."""
+    _check_role(role)
     secret = new_api_key()
-    key = ApiKey(id=new_id("key"), account_id=ctx.account_id, name=name, role=role,
-                 key_hash=hash_api_key(secret), prefix=secret[:8], created_at=ctx.now())
-    ctx.session.add(key)
-    ctx.session.flush()
-    audit.record(ctx, "api_key.create", "api_key", key.id, None, {"name": name, "role": role})
+    key = ApiKey(id=new_id("key"), account_id=account_id, name=name, role=role,
+                 key_hash=hash_api_key(secret), prefix=secret[:8], created_at=now)
+    session.add(key)
+    session.flush()
+    audit.write(session, account_id=account_id, actor=actor, action="api_key.create", target_type="api_key",
+                target_id=key.id, before=None, after={"name": name, "role": role}, at=now, request_id=request_id)
     return secret, key
 
 
 def create_key(ctx: Ctx, name: str, role: str) -> tuple[str, ApiKey]:
     ctx.require("keys.manage")
-    return _create_key(ctx, name, role)
+    return issue_key(ctx.session, ctx.account_id, name, role, ctx.now(), actor=ctx.actor,
+                     request_id=ctx.request_id)
 
 
 def list_keys(ctx: Ctx) -> list[ApiKey]:
@@ -121,6 +120,11 @@ def authenticate_key(session: Session, secret: str) -> ApiKey | None:
     return key
 
 
+def email_taken(session: Session, email: str) -> bool:
+    """Whether somebody already signs in with ``email``."""
+    return session.scalar(select(User.id).where(User.email == email.strip().lower())) is not None
+
+
 def authenticate_password(session: Session, email: str, password: str) -> User | None:
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or not verify_password(user.password_hash, password):
@@ -145,8 +149,6 @@ def get_account_by_id(session: Session, account_id: str) -> Account:
 def update_settings(ctx: Ctx, *, timezone: str | None = None, naming_template: str | None = None,
                     fallback_destination: str | None = None, fields: set[str]) -> Account:
     """Change the account's settings; ``fields`` names those given (None clears)."""
-    from numberdesk.agents.service import validate_destination
-
     ctx.require("account.settings")
     account = get_account(ctx)
     before = {f: getattr(account, f) for f in fields}
@@ -154,8 +156,6 @@ def update_settings(ctx: Ctx, *, timezone: str | None = None, naming_template: s
         account.timezone = validate_timezone(timezone or "UTC")
     if "naming_template" in fields:
         if naming_template:
-            from numberdesk.numbers.inventory_audit import template_regex
-
             template_regex(naming_template)  # refuses unknown {fields} with a 422
         account.naming_template = naming_template or None
     if "fallback_destination" in fields:
@@ -183,10 +183,7 @@ def create_user(ctx: Ctx, email: str, role: str) -> tuple[User, str]:
     email = email.strip().lower()
     if "@" not in email or len(email) > 320:
         raise ValidationFailed.field("email", "must be an email address")
-    try:
-        Role(role)
-    except ValueError:
-        raise ValidationFailed.field("role", "must be one of owner, admin, member, viewer") from None
+    _check_role(role)
     if ctx.session.scalar(select(User.id).where(User.email == email)):
         raise ValidationFailed.field("email", f"{email} already has a sign-in")
     password = new_password()

@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from numberdesk import pagination
 from numberdesk.agents import service
 from numberdesk.agents.schemas import AgentOut, CreateAgent, UpdateAgent, agent_out
-from numberdesk.auth.deps import ReadCtx, WriteCtx
-from numberdesk.schemas import Page, problem_responses
+from numberdesk.api.deps import ReadCtx, WriteCtx
+from numberdesk.api.problems import problem_responses
+from numberdesk.kit import pagination
+from numberdesk.kit.schemas import Page
 
 router = APIRouter(prefix="/v1/agents", tags=["agents"])
 ERRORS = problem_responses(401, 403, 404, 409, 422)

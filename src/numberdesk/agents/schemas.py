@@ -5,8 +5,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from numberdesk.agents.models import Agent
-from numberdesk.money import rfc3339
-from numberdesk.schemas import Body
+from numberdesk.kit.schemas import Body
+from numberdesk.kit.times import rfc3339
 
 AgentKind = Literal["ai_agent", "team_member", "service"]
 

@@ -1,49 +1,16 @@
-"""Agents and their destinations."""
+"""Agents: the targets calls are delivered to (their destinations: ``agents.destinations``)."""
 
 from __future__ import annotations
 
-import re
-from urllib.parse import urlsplit
+from sqlalchemy import select
 
-from sqlalchemy import func, select
-
+from numberdesk.agents.destinations import validate_destination
 from numberdesk.agents.models import AGENT_KINDS, Agent
 from numberdesk.audit import service as audit
-from numberdesk.context import Ctx
+from numberdesk.auth.context import Ctx
 from numberdesk.errors import InvalidState, NotFound, ValidationFailed
-from numberdesk.ids import new_id
-from numberdesk.kit import phone
-from numberdesk.numbers.models import PhoneNumber
-
-_SIP = re.compile(r"^sips?:(?:[A-Za-z0-9._~!$&'()*+,;=%-]+@)?[A-Za-z0-9.-]+(?::\d{1,5})?(?:;[^\s]*)?$")
-
-
-def destination_kind(destination: str) -> str:
-    """``sip``, ``phone`` or ``stream``; the routing layer answers each differently."""
-    if destination.startswith(("sip:", "sips:")):
-        return "sip"
-    if destination.startswith("wss://"):
-        return "stream"
-    return "phone"
-
-
-def validate_destination(destination: str, field: str = "destination") -> str:
-    """A SIP URI, an E.164 number or a ``wss://`` URL; anything else is a 422."""
-    d = (destination or "").strip()
-    if not d or len(d) > 500:
-        raise ValidationFailed.field(field, "must be a SIP URI, an E.164 number or a wss:// URL")
-    if d.startswith(("sip:", "sips:")):
-        if not _SIP.match(d):
-            raise ValidationFailed.field(field, f"{d!r} is not a SIP URI such as sip:agent@example.com")
-        return d
-    if d.startswith("wss://"):
-        parts = urlsplit(d)
-        if not parts.hostname or " " in d:
-            raise ValidationFailed.field(field, f"{d!r} is not a wss:// URL with a host")
-        return d
-    if d.startswith(("ws://", "http://", "https://")):
-        raise ValidationFailed.field(field, "stream destinations must use wss:// (TLS)")
-    return phone.parse(d, field)
+from numberdesk.kit.ids import new_id
+from numberdesk.numbers import repository as numbers
 
 
 def _get(ctx: Ctx, agent_id: str) -> Agent:
@@ -102,15 +69,12 @@ def update(ctx: Ctx, agent_id: str, changes: dict[str, str]) -> Agent:
 def delete(ctx: Ctx, agent_id: str) -> None:
     ctx.require("agents.write")
     agent = _get(ctx, agent_id)
-    numbers = list(ctx.session.scalars(
-        select(PhoneNumber.phone_number).where(
-            PhoneNumber.account_id == ctx.account_id, PhoneNumber.agent_id == agent.id
-        ).order_by(PhoneNumber.phone_number)))
-    if numbers:
+    assigned = numbers.numbers_of_agent(ctx, agent.id)
+    if assigned:
         raise InvalidState(
-            f"Agent {agent.name} still has {len(numbers)} number(s) assigned: "
-            f"{', '.join(numbers)}. Unassign or reassign them first.",
-            numbers=numbers,
+            f"Agent {agent.name} still has {len(assigned)} number(s) assigned: "
+            f"{', '.join(assigned)}. Unassign or reassign them first.",
+            numbers=assigned,
         )
     audit.record(ctx, "agent.delete", "agent", agent.id, _snapshot(agent), None)
     ctx.session.delete(agent)
@@ -125,10 +89,11 @@ def list_agents(ctx: Ctx, *, limit: int, after: tuple[str, str] | None) -> list[
 
 
 def number_counts(ctx: Ctx, agent_ids: list[str]) -> dict[str, int]:
-    if not agent_ids:
-        return {}
-    rows = ctx.session.execute(
-        select(PhoneNumber.agent_id, func.count()).where(
-            PhoneNumber.account_id == ctx.account_id, PhoneNumber.agent_id.in_(agent_ids)
-        ).group_by(PhoneNumber.agent_id))
-    return {a: n for a, n in rows}
+    return numbers.count_assigned(ctx, agent_ids=agent_ids)
+
+
+def choices(ctx: Ctx) -> list[tuple[str, str]]:
+    """(id, name) of every agent of the account, by name: for pickers."""
+    ctx.require("read")
+    return [tuple(r) for r in ctx.session.execute(  # type: ignore[misc]
+        select(Agent.id, Agent.name).where(Agent.account_id == ctx.account_id).order_by(Agent.name)).all()]

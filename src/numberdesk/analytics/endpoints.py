@@ -11,8 +11,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from numberdesk.analytics import service
-from numberdesk.auth.deps import ReadCtx
-from numberdesk.schemas import problem_responses
+from numberdesk.api.deps import ReadCtx
+from numberdesk.api.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["analytics"])
 ERRORS = problem_responses(401, 403, 404, 422)

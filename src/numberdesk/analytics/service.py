@@ -22,12 +22,12 @@ from numberdesk.accounts.service import get_account
 from numberdesk.agents.models import Agent
 from numberdesk.analytics import periods
 from numberdesk.analytics.periods import Granularity
+from numberdesk.auth.context import Ctx
 from numberdesk.calls.models import BUCKET_SECONDS, Call, CallRollup
 from numberdesk.calls.service import check_number
-from numberdesk.context import Ctx
 from numberdesk.errors import NotFound, ValidationFailed
-from numberdesk.money import rfc3339
-from numberdesk.numbers.models import PhoneNumber
+from numberdesk.kit.times import rfc3339
+from numberdesk.numbers import repository as numbers
 
 MAX_BUCKETS = 10_000
 MAX_SPAN = dt.timedelta(days=800)
@@ -65,6 +65,19 @@ def period(ctx: Ctx, start: str | None, end: str | None, granularity: str | None
         raise ValidationFailed.field("granularity", f"the period would have more than {MAX_BUCKETS} "
                                                     f"{g}s; choose a coarser granularity")
     return Period(start_t, end_t, g, tz, account.timezone)  # type: ignore[arg-type]
+
+
+def local_days(ctx: Ctx, *, first: str | None = None, through: str | None = None,
+               days: int = DEFAULT_SPAN.days) -> tuple[dt.date, dt.date]:
+    """A range of whole local days in the account's zone, ``through`` (default: today) included:
+    from ``first``, or the last ``days`` days. ``ValueError`` for a date that is not one, or a
+    range that ends before it starts."""
+    today = ctx.now().astimezone(periods.zone(get_account(ctx).timezone)).date()
+    last = dt.date.fromisoformat(through) if through else today
+    start = dt.date.fromisoformat(first) if first else today - dt.timedelta(days=days - 1)
+    if start > last:
+        raise ValueError("the range ends before it starts")
+    return start, last
 
 
 def _check_agent(ctx: Ctx, agent_id: str) -> None:
@@ -204,8 +217,7 @@ def breakdown(ctx: Ctx, p: Period, dim: str) -> list[dict[str, Any]]:
     names: dict[str, str] = {}
     ids = [r["id"] for r in out]
     if ids and dim == "n":
-        names = dict(ctx.session.execute(select(PhoneNumber.id, PhoneNumber.friendly_name).where(
-            PhoneNumber.account_id == ctx.account_id, PhoneNumber.id.in_(ids))).all())
+        names = numbers.friendly_names(ctx, ids)
     elif ids:
         names = dict(ctx.session.execute(select(Agent.id, Agent.name).where(
             Agent.account_id == ctx.account_id, Agent.id.in_(ids))).all())

@@ -8,11 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from numberdesk import pagination
+from numberdesk.api.deps import ReadCtx
+from numberdesk.api.problems import problem_responses
 from numberdesk.audit import service
-from numberdesk.auth.deps import ReadCtx
-from numberdesk.money import rfc3339
-from numberdesk.schemas import Page, problem_responses
+from numberdesk.kit import pagination
+from numberdesk.kit.schemas import Page
+from numberdesk.kit.times import rfc3339
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 ERRORS = problem_responses(401, 403, 422)

@@ -7,14 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from numberdesk import pagination
-from numberdesk.auth.deps import ReadCtx, WriteCtx
+from numberdesk.api.deps import ReadCtx, WriteCtx
+from numberdesk.api.problems import problem_responses
+from numberdesk.auth.context import Ctx
 from numberdesk.automations import service
 from numberdesk.automations.models import Automation
 from numberdesk.automations.schemas import AutomationOut, CreateAutomation
-from numberdesk.context import Ctx
-from numberdesk.money import rfc3339
-from numberdesk.schemas import Page, problem_responses
+from numberdesk.kit import pagination
+from numberdesk.kit.schemas import Page
+from numberdesk.kit.times import rfc3339
 
 router = APIRouter(prefix="/v1/automations", tags=["automations"])
 ERRORS = problem_responses(401, 403, 404, 409, 422)

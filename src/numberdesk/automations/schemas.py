@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from numberdesk.schemas import Body
+from numberdesk.kit.schemas import Body
 
 AutomationKind = Literal["call_flow", "automation"]
 

@@ -7,12 +7,12 @@ import datetime as dt
 from sqlalchemy import and_, delete, exists, or_, select
 
 from numberdesk.audit import service as audit
+from numberdesk.auth.context import Ctx
 from numberdesk.automations.models import Automation, AutomationNumber
-from numberdesk.context import Ctx
 from numberdesk.errors import InvalidState, NotFound, ValidationFailed
-from numberdesk.ids import new_id
+from numberdesk.kit.ids import new_id
+from numberdesk.numbers import repository as numbers
 from numberdesk.numbers.lifecycle import HELD
-from numberdesk.numbers.models import PhoneNumber
 
 KINDS = ("call_flow", "automation")
 
@@ -45,9 +45,7 @@ def create(ctx: Ctx, name: str, kind: str, number_ids: list[str]) -> Automation:
     if kind not in KINDS:
         raise ValidationFailed.field("kind", f"must be one of {', '.join(KINDS)}")
     wanted = list(dict.fromkeys(number_ids))
-    found = dict(ctx.session.execute(
-        select(PhoneNumber.id, PhoneNumber.status).where(
-            PhoneNumber.account_id == ctx.account_id, PhoneNumber.id.in_(wanted))).all()) if wanted else {}
+    found = numbers.statuses(ctx, wanted)
     missing = [i for i in wanted if i not in found]
     if missing:
         raise NotFound(f"No number {', '.join(missing)} in this account.")

@@ -1,36 +1,22 @@
-"""Routes for billing (owner role) and the sandbox's per-number configuration switch."""
+"""Routes for billing (owner role)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from numberdesk import pagination
-from numberdesk.auth.deps import ReadCtx, WriteCtx
-from numberdesk.billing import inactive, service
-from numberdesk.billing.schemas import (
-    ChargesPage,
-    ConfigurationSwitch,
-    SummaryOut,
-    charge_out,
-    summary_out,
-    totals_out,
-)
-from numberdesk.billing.service import ChargeLine
-from numberdesk.money import rfc3339, to_decimal
-from numberdesk.numbers.endpoints import present_one
-from numberdesk.numbers.schemas import NumberOut
-from numberdesk.schemas import problem_responses
+from numberdesk.api.deps import ReadCtx
+from numberdesk.api.problems import problem_responses
+from numberdesk.billing import service
+from numberdesk.billing.export import charges_csv
+from numberdesk.billing.schemas import ChargesPage, SummaryOut, charge_out, summary_out, totals_out
+from numberdesk.kit import pagination
 
 router = APIRouter(tags=["billing"])
 ERRORS = problem_responses(401, 403, 404, 422)
 Cycle = Annotated[str | None, Query(description="A month, `YYYY-MM` (UTC); default: the current cycle",
                                     max_length=7)]
-CSV_COLUMNS = ("cycle", "number_id", "phone_number", "friendly_name", "department", "amount", "currency",
-               "charged_at")
 
 
 @router.get("/v1/billing/charges", response_model=ChargesPage, responses=ERRORS)
@@ -45,31 +31,10 @@ def list_charges(
     A number is charged its full monthly price once for each calendar month (UTC)
     in which it was active or inactive at any moment.
     """
-    after = pagination.decode(cursor, kinds=(int,))[0] if cursor else None
-    cycle_name, rows = service.list_charges(ctx, cycle, limit=limit, after=after)
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = pagination.encode(rows[-1].id)
+    cycle_name, rows, next_cursor = service.charges_page(ctx, cycle, limit=limit, cursor=cursor)
     _, totals = service.cycle_totals(ctx, cycle_name)
     return {"cycle": cycle_name, "data": [charge_out(x) for x in rows], "total": totals_out(totals),
             "next_cursor": next_cursor}
-
-
-def _csv_cell(value: str) -> str:
-    # A spreadsheet runs a cell that starts with = + - @ as a formula; names are user input.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def charges_csv(rows: list[ChargeLine]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
-    for x in rows:
-        w.writerow([x.cycle, x.number_id, x.phone_number, _csv_cell(x.friendly_name),
-                    _csv_cell(x.department or ""), str(to_decimal(x.amount_minor, x.currency)), x.currency,
-                    rfc3339(x.charged_at)])
-    return buf.getvalue()
 
 
 @router.get("/v1/billing/charges.csv", responses={**ERRORS, 200: {"content": {"text/csv": {}}}})
@@ -87,15 +52,3 @@ def billing_summary(ctx: ReadCtx) -> dict[str, object]:
     The projection counts every active, inactive and pending number at its monthly price.
     """
     return summary_out(service.summary(ctx))
-
-
-@router.put("/v1/sandbox/numbers/{number_id}/configuration", response_model=NumberOut,
-            responses=problem_responses(401, 403, 404, 409, 422), tags=["sandbox"])
-def set_configuration(number_id: str, body: ConfigurationSwitch, ctx: WriteCtx) -> dict[str, object]:
-    """Make the sandbox carrier report this number's configuration broken or fixed (owner, sandbox only).
-
-    Broken: an active number turns `inactive` with reason `configuration`. Fixed: it
-    returns to `active` unless the account is also past due.
-    """
-    n = inactive.sandbox_set_configuration(ctx, number_id, body.broken)
-    return present_one(ctx, n)

@@ -1,11 +1,10 @@
-"""The billing ledger (one charge per number per calendar-month cycle), why a
-number is held inactive, and the worker's throttle marks."""
+"""The billing ledger: one charge per number per calendar-month cycle."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from numberdesk.db import Base, Money, UTCDateTime
@@ -33,32 +32,3 @@ class Charge(Base):
     # When the charge fell due: the cycle's first instant, or the activation
     # instant for the cycle a number was activated in.
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-
-
-class InactiveCause(Base):
-    """One row per cause holding a number ``inactive`` (billing, configuration).
-
-    The number stays inactive while any row is left; ``status_reason`` shows one
-    of them, billing first.
-    """
-
-    __tablename__ = "inactive_causes"
-    __table_args__ = (
-        CheckConstraint("cause IN ('billing','configuration')", name="cause"),
-        Index("ix_inactive_causes_account", "account_id", "cause"),
-    )
-    number_id: Mapped[str] = mapped_column(
-        ForeignKey("phone_numbers.id", ondelete="CASCADE"), primary_key=True)
-    cause: Mapped[str] = mapped_column(String(16), primary_key=True)
-    account_id: Mapped[str] = mapped_column(String(32))
-    since: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-
-
-class SweepMark(Base):
-    """When a throttled sweep last ran (compare-and-set, so one worker runs each pass)."""
-
-    __tablename__ = "billing_sweep_marks"
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    ran_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    # Where a pass that works through the inventory in slices goes on from ("" = the start).
-    cursor: Mapped[str] = mapped_column(String(64), default="")

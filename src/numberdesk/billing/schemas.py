@@ -1,12 +1,13 @@
-"""Request and response shapes of billing, and the sandbox's configuration switch."""
+"""Response shapes of billing."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel
 
 from numberdesk.billing.service import ChargeLine, Summary
-from numberdesk.money import money, rfc3339
-from numberdesk.schemas import Body, MoneyOut
+from numberdesk.kit.money import money
+from numberdesk.kit.schemas import MoneyOut
+from numberdesk.kit.times import rfc3339
 
 
 class ChargeOut(BaseModel):
@@ -38,10 +39,6 @@ class SummaryOut(BaseModel):
     projected_next_cycle: list[MoneyOut]
     projected_numbers: int
     by_department: list[DepartmentCostOut]
-
-
-class ConfigurationSwitch(Body):
-    broken: bool
 
 
 def totals_out(totals: dict[str, int]) -> list[dict[str, str]]:

@@ -1,4 +1,5 @@
-"""The billing ledger: writing charges (worker) and reading them (owners).
+"""The billing ledger (writing charges: worker; reading them: owners) and the account's billing
+status, which holds its numbers inactive while past due.
 
 The worker charges a number once per cycle it was billable in, from its status
 history, so the ledger is right however far the clock jumped between two
@@ -14,15 +15,20 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from numberdesk.accounts.models import Account, BillingStatus
+from numberdesk.accounts.service import get_account_by_id
+from numberdesk.audit import service as audit
+from numberdesk.auth.context import Ctx, system_ctx
 from numberdesk.billing import ledger
 from numberdesk.billing.models import Charge
-from numberdesk.billing.sql import insert_many_ignore
 from numberdesk.config import Settings
-from numberdesk.context import Ctx
 from numberdesk.errors import ValidationFailed
-from numberdesk.numbers import lifecycle
-from numberdesk.numbers.lifecycle import Status
-from numberdesk.numbers.models import PhoneNumber, StatusChange
+from numberdesk.kit import pagination
+from numberdesk.kit.sql import insert_many_ignore
+from numberdesk.numbers import holds, lifecycle
+from numberdesk.numbers.lifecycle import InactiveReason, Status
+from numberdesk.numbers.models import InactiveCause, PhoneNumber, StatusChange
+from numberdesk.runtime import AppState
 
 BATCH = 500
 BILLED = [s.value for s in lifecycle.BILLED]
@@ -162,6 +168,15 @@ def list_charges(ctx: Ctx, cycle: str | None, *, limit: int, after: int | None =
     return cycle, [ChargeLine(*r) for r in rows]
 
 
+def charges_page(ctx: Ctx, cycle: str | None, *, limit: int,
+                 cursor: str | None) -> tuple[str, list[ChargeLine], str | None]:
+    """A page of a cycle's charges in charge order, and the cursor of the next page."""
+    after = pagination.decode(cursor, kinds=(int,))[0] if cursor else None
+    name, rows = list_charges(ctx, cycle, limit=limit, after=after)
+    page, next_cursor = pagination.page(rows, limit, lambda x: (x.id,))
+    return name, page, next_cursor
+
+
 def all_charges(ctx: Ctx, cycle: str | None) -> tuple[str, list[ChargeLine]]:
     """Every charge of a cycle (for the CSV export)."""
     ctx.require("billing.read")
@@ -232,3 +247,84 @@ def cycles_with_charges(ctx: Ctx, limit: int = 24) -> list[str]:
     return list(ctx.session.scalars(
         select(Charge.cycle).where(Charge.account_id == ctx.account_id)
         .group_by(Charge.cycle).order_by(Charge.cycle.desc()).limit(limit)))
+
+
+# -- the account's billing status ---------------------------------------------------------
+def follow_account_status(ctx: Ctx, status: BillingStatus) -> int:
+    """Past due holds every active number inactive (billing); good releases that hold.
+
+    Returns how many numbers changed status.
+    """
+    if status == BillingStatus.past_due:
+        ids = ctx.session.scalars(
+            select(PhoneNumber.id)
+            .where(PhoneNumber.account_id == ctx.account_id, PhoneNumber.returned_at.is_(None),
+                   PhoneNumber.status.in_([Status.active, Status.inactive]))
+            .order_by(PhoneNumber.id)).all()
+        outcomes = [holds.hold(ctx, i, InactiveReason.billing) for i in ids]
+    else:
+        ids = ctx.session.scalars(
+            select(InactiveCause.number_id)
+            .where(InactiveCause.account_id == ctx.account_id, InactiveCause.cause == InactiveReason.billing)
+            .order_by(InactiveCause.number_id)).all()
+        outcomes = [holds.release_hold(ctx, i, InactiveReason.billing) for i in ids]
+    return sum(o is holds.Outcome.status for o in outcomes)
+
+
+def set_account_status(st: AppState, account_id: str, status: BillingStatus | str) -> int:
+    """Mark the account past due or good (an operator's action, in a transaction of its own);
+    returns how many numbers changed status as a consequence."""
+    try:
+        status = BillingStatus(status)
+    except ValueError:
+        raise ValidationFailed.field("status", f"must be one of {', '.join(BillingStatus)}") from None
+    with st.db.session() as s:
+        account = get_account_by_id(s, account_id)
+        ctx = system_ctx(s, st.settings, account_id, st.clock.now())
+        before = account.billing_status
+        account.billing_status = status.value
+        audit.record(ctx, "account.billing_status", "account", account_id,
+                     {"billing_status": before}, {"billing_status": status.value})
+        return follow_account_status(ctx, status)
+
+
+def sweep_billing_holds(session: Session, settings: Settings, now: dt.datetime) -> int:
+    """Keep number status in step with the account's billing status.
+
+    A number that turns active while its account is past due (provisioning
+    finished, say) is held inactive from the moment it turned active.
+    """
+    done = 0
+    last_change = (select(func.max(StatusChange.at)).where(StatusChange.number_id == PhoneNumber.id)
+                   .correlate(PhoneNumber).scalar_subquery())
+    unheld = session.execute(
+        select(PhoneNumber.id, PhoneNumber.account_id, PhoneNumber.status, last_change)
+        .join(Account, Account.id == PhoneNumber.account_id)
+        .where(Account.billing_status == BillingStatus.past_due, PhoneNumber.returned_at.is_(None),
+               PhoneNumber.status.in_([Status.active, Status.inactive]),
+               ~exists().where(InactiveCause.number_id == PhoneNumber.id,
+                               InactiveCause.cause == InactiveReason.billing))
+        .order_by(PhoneNumber.id).limit(500)).all()
+    for number_id, account_id, status, changed_at in unheld:
+        # An active number turned active while past due: held from that moment on.
+        at = min(changed_at or now, now) if status == Status.active else now
+        ctx = system_ctx(session, settings, account_id, at)
+        done += holds.hold(ctx, number_id, InactiveReason.billing) is not holds.Outcome.none
+    stale = session.execute(
+        select(InactiveCause.number_id, InactiveCause.account_id)
+        .join(Account, Account.id == InactiveCause.account_id)
+        .where(InactiveCause.cause == InactiveReason.billing, Account.billing_status == BillingStatus.good)
+        .order_by(InactiveCause.number_id).limit(500)).all()
+    for number_id, account_id in stale:
+        ctx = system_ctx(session, settings, account_id, now)
+        done += holds.release_hold(ctx, number_id, InactiveReason.billing) is not holds.Outcome.none
+    return done
+
+
+def held_for_billing(ctx: Ctx) -> int:
+    """How many of the account's numbers its past-due status holds inactive."""
+    ctx.require("billing.read")
+    return int(ctx.session.scalar(
+        select(func.count()).select_from(InactiveCause).join(PhoneNumber, PhoneNumber.id == InactiveCause.number_id)
+        .where(InactiveCause.account_id == ctx.account_id, InactiveCause.cause == InactiveReason.billing,
+               PhoneNumber.status == Status.inactive)) or 0)

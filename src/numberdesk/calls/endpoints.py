@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from numberdesk import pagination
-from numberdesk.analytics import periods
-from numberdesk.auth.deps import ReadCtx, WriteCtx, app_state, principal
+from numberdesk.api.deps import ReadCtx, WriteCtx, app_state, principal
+from numberdesk.api.problems import problem_responses
 from numberdesk.calls import export, service
 from numberdesk.calls.schemas import (
     ActiveCallOut,
@@ -19,24 +17,13 @@ from numberdesk.calls.schemas import (
     IngestOut,
     call_out,
 )
-from numberdesk.context import Ctx
-from numberdesk.money import rfc3339
-from numberdesk.schemas import Page, problem_responses
+from numberdesk.kit import pagination
+from numberdesk.kit.schemas import Page
+from numberdesk.kit.times import rfc3339
 
 router = APIRouter(prefix="/v1", tags=["calls"])
 ERRORS = problem_responses(401, 403, 404, 422)
 TimeParam = Annotated[str | None, Query(max_length=40, description="A date (local midnight) or an RFC 3339 time")]
-
-
-def _filter(ctx: Ctx, number_id: str | None, agent_id: str | None, start: str | None, end: str | None,
-            status: str | None) -> service.CallFilter:
-    from numberdesk.accounts.service import get_account
-
-    tz = periods.zone(get_account(ctx).timezone)
-    return service.CallFilter(
-        number_id=number_id, agent_id=agent_id, status=status,
-        start=periods.parse_bound(start, tz, "from") if start else None,
-        end=periods.parse_bound(end, tz, "to") if end else None)
 
 
 @router.post("/calls", status_code=201, response_model=IngestOut, responses=ERRORS)
@@ -64,14 +51,8 @@ def list_calls(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> dict[str, object]:
     """Finished calls, newest first; `from` inclusive, `to` exclusive (dates are local midnights)."""
-    f = _filter(ctx, number_id, agent_id, from_, to, status)
-    after = pagination.decode(cursor, kinds=(dt.datetime, str)) if cursor else None
-    rows = service.list_calls(ctx, f, limit=limit, after=after)  # type: ignore[arg-type]
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1][0]
-        next_cursor = pagination.encode(last.started_at, last.id)
+    f = service.call_filter(ctx, number_id=number_id, agent_id=agent_id, start=from_, end=to, status=status)
+    rows, next_cursor = service.calls_page(ctx, f, limit=limit, cursor=cursor)
     return {"data": [call_out(c, e164) for c, e164 in rows], "next_cursor": next_cursor}
 
 
@@ -86,7 +67,7 @@ def export_calls(
     to: TimeParam = None,
 ) -> StreamingResponse:
     """The same calls as `GET /v1/calls`, every page, as CSV."""
-    f = _filter(ctx, number_id, agent_id, from_, to, status)
+    f = service.call_filter(ctx, number_id=number_id, agent_id=agent_id, start=from_, end=to, status=status)
     if f.number_id:
         service.check_number(ctx, f.number_id)
     ctx.require("read")

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 
 from fastapi.responses import StreamingResponse
 
+from numberdesk.auth.context import Ctx
 from numberdesk.calls import service
 from numberdesk.calls.schemas import CSV_COLUMNS, call_out
-from numberdesk.context import Ctx
-from numberdesk.state import AppState
+from numberdesk.runtime import AppState
 
 CHUNK_ROWS = 1000
 

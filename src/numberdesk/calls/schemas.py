@@ -7,8 +7,8 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from numberdesk.calls.models import Call
-from numberdesk.money import rfc3339
-from numberdesk.schemas import Body
+from numberdesk.kit.schemas import Body
+from numberdesk.kit.times import rfc3339
 
 CallStatus = Literal["completed", "no_answer", "busy", "failed", "canceled"]
 

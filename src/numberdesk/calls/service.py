@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import operator
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -28,18 +28,22 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from numberdesk.accounts.service import get_account
+from numberdesk.analytics import periods
 from numberdesk.audit import service as audit
+from numberdesk.auth.context import Ctx
 from numberdesk.calls.models import BUCKET_SECONDS, ActiveCall, Call, CallRollup, WebhookEvent
-from numberdesk.context import Ctx
 from numberdesk.db import UTCDateTime
 from numberdesk.errors import NotFound, ValidationFailed
-from numberdesk.ids import new_id, new_ids
-from numberdesk.kit import phone
+from numberdesk.kit import pagination, phone
+from numberdesk.kit.ids import new_id, new_ids
+from numberdesk.kit.sql import dialect_insert
+from numberdesk.numbers import repository as numbers
 from numberdesk.numbers.models import PhoneNumber
 from numberdesk.pools.models import Pool
+from numberdesk.routing import resolve
 
 PROGRESS_STATUSES = ("ringing", "in_progress")
 MAX_BATCH = 10_000
@@ -49,10 +53,6 @@ STALE_AFTER = dt.timedelta(hours=25)
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 UTC = dt.UTC
 _WITHHELD = frozenset({"anonymous", "restricted", "unknown", "unavailable"})
-
-
-def _dialect_insert(dialect: str, table: Any) -> Any:
-    return sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)
 
 
 # -- carrier events ---------------------------------------------------------------------
@@ -77,7 +77,7 @@ class CallEvent:
 
 def claim_event(session: Session, provider: str, event_id: str, now: dt.datetime) -> bool:
     """Store a carrier event once; False when it was seen before (handle it only once)."""
-    ins = _dialect_insert(session.get_bind().dialect.name, WebhookEvent.__table__)
+    ins = dialect_insert(session.get_bind().dialect.name, WebhookEvent.__table__)
     stmt = ins.values(provider=provider, event_id=event_id[:200], received_at=now).on_conflict_do_nothing(
         index_elements=["provider", "event_id"]).returning(WebhookEvent.id)
     return session.execute(stmt).first() is not None
@@ -104,16 +104,27 @@ def open_call_statement(dialect: str) -> Insert:
         values = select(*[bindparam(c, type_=types.get(c, String())) for c in _OPEN_COLUMNS]).where(
             ~exists().where(Call.provider == bindparam("provider"),
                             Call.provider_call_id == bindparam("call_sid")))
-        stmt = _dialect_insert(dialect, ActiveCall.__table__).from_select(list(_OPEN_COLUMNS), values)
+        stmt = dialect_insert(dialect, ActiveCall.__table__).from_select(list(_OPEN_COLUMNS), values)
         stmt = stmt.on_conflict_do_nothing(index_elements=["provider", "call_sid"])
         _OPEN_STATEMENTS[dialect] = stmt
     return stmt
 
 
-def handle_event(session: Session, ev: CallEvent, now: dt.datetime) -> str:
-    """Apply a status event; returns what it did (``active``, ``recorded``, ``ignored``)."""
-    from numberdesk.routing.decide import decide
+class Route(Protocol):
+    """The routing decision for a call's number (``routing.decide.RouteDecision``)."""
 
+    routed: bool
+    account_id: str | None
+    number_id: str | None
+    agent_id: str | None
+
+
+def handle_event(session: Session, ev: CallEvent, now: dt.datetime, route: Callable[[], Route]) -> str:
+    """Apply a status event; returns what it did (``active``, ``recorded``, ``ignored``).
+
+    ``route`` gives the routing decision for the number called, asked only when the
+    call is not known yet (the routing layer decides; calls only record).
+    """
     _lock_call(session, ev.provider, ev.call_sid)
     if session.scalar(select(Call.id).where(Call.provider == ev.provider,
                                             Call.provider_call_id == ev.call_sid)) is not None:
@@ -128,7 +139,7 @@ def handle_event(session: Session, ev: CallEvent, now: dt.datetime) -> str:
                 ac.answered_at = max(ev.answered_at or ev.at, ac.started_at)
             ac.updated_at = now
             return "active"
-        d = decide(session, ev.to or "", now)
+        d = route()
         if not d.routed:
             return "ignored"
         session.add(ActiveCall(
@@ -147,7 +158,7 @@ def handle_event(session: Session, ev: CallEvent, now: dt.datetime) -> str:
         started, answered = ac.started_at, ac.answered_at
         from_, to = ac.from_number or ev.from_, ac.to_number or ev.to
     else:
-        d = decide(session, ev.to or "", now)
+        d = route()
         if not d.routed:
             return "ignored"
         account_id, number_id, agent_id = d.account_id, d.number_id, d.agent_id
@@ -251,7 +262,7 @@ class _Bulk:
 
     def __init__(self, dialect: Any) -> None:
         calls_t, rollups_t = Call.__table__, CallRollup.__table__
-        ins = _dialect_insert(dialect.name, rollups_t)
+        ins = dialect_insert(dialect.name, rollups_t)
         upsert = ins.on_conflict_do_update(
             index_elements=["account_id", "dim", "dim_id", "bucket"],
             set_={"calls": rollups_t.c.calls + ins.excluded.calls,
@@ -341,15 +352,18 @@ def _numbers_by_e164(ctx: Ctx, e164s: set[str]) -> dict[str, tuple[str, str | No
     wanted = sorted(e164s)
     for i in range(0, len(wanted), 500):
         rows = ctx.session.execute(
-            select(PhoneNumber.phone_number, PhoneNumber.id, PhoneNumber.agent_id, Pool.agent_id,
-                   PhoneNumber.returned_at, PhoneNumber.purchased_at)
+            select(PhoneNumber.phone_number, PhoneNumber.id, PhoneNumber.agent_id, PhoneNumber.pool_id,
+                   Pool.agent_id, PhoneNumber.returned_at, PhoneNumber.purchased_at)
             .outerjoin(Pool, and_(Pool.id == PhoneNumber.pool_id, Pool.account_id == PhoneNumber.account_id))
             .where(PhoneNumber.account_id == ctx.account_id, PhoneNumber.phone_number.in_(wanted[i:i + 500])))
-        for e164, nid, agent_id, pool_agent_id, returned_at, purchased_at in rows:
+        for e164, nid, agent_id, pool_id, pool_agent_id, returned_at, purchased_at in rows:
             rank = (returned_at is None, purchased_at)
             if e164 not in best or rank > best[e164]:
                 best[e164] = rank
-                out[e164] = (nid, agent_id or pool_agent_id)
+                out[e164] = (nid, resolve.target(
+                    agent_id=agent_id, agent_name=None, agent_destination=None, pool_id=pool_id,
+                    pool_name=None, pool_agent_id=pool_agent_id, pool_agent_name=None,
+                    pool_agent_destination=None, fallback=None).agent_id)
     return out
 
 
@@ -445,9 +459,18 @@ class CallFilter:
     status: str | None = None
 
 
+def call_filter(ctx: Ctx, *, number_id: str | None = None, agent_id: str | None = None,
+                start: str | None = None, end: str | None = None, status: str | None = None) -> CallFilter:
+    """A filter from what a person typed: ``start``/``end`` are dates (local midnights in the
+    account's zone) or RFC 3339 times; 422 for a bound that is neither."""
+    tz = periods.zone(get_account(ctx).timezone)
+    return CallFilter(number_id=number_id, agent_id=agent_id, status=status,
+                      start=periods.parse_bound(start, tz, "from") if start else None,
+                      end=periods.parse_bound(end, tz, "to") if end else None)
+
+
 def check_number(ctx: Ctx, number_id: str) -> None:
-    if ctx.session.scalar(select(PhoneNumber.id).where(PhoneNumber.id == number_id,
-                                                       PhoneNumber.account_id == ctx.account_id)) is None:
+    if not numbers.exists_in_account(ctx, number_id):
         raise NotFound(f"No number {number_id} in this account.")
 
 
@@ -473,6 +496,14 @@ def list_calls(ctx: Ctx, f: CallFilter, *, limit: int,
         q = q.where(or_(Call.started_at < after[0], and_(Call.started_at == after[0], Call.id < after[1])))
     q = q.order_by(Call.started_at.desc(), Call.id.desc()).limit(limit + 1)
     return [(c, e164) for c, e164 in ctx.session.execute(q)]
+
+
+def calls_page(ctx: Ctx, f: CallFilter, *, limit: int,
+               cursor: str | None) -> tuple[list[tuple[Call, str]], str | None]:
+    """A page of calls, newest first, and the cursor of the next page."""
+    after = pagination.decode(cursor, kinds=(dt.datetime, str)) if cursor else None
+    rows = list_calls(ctx, f, limit=limit, after=after)  # type: ignore[arg-type]
+    return pagination.page(rows, limit, lambda r: (r[0].started_at, r[0].id))
 
 
 def iter_calls(ctx: Ctx, f: CallFilter, page: int = 2000) -> Iterator[tuple[Call, str]]:

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from numberdesk.calls.service import sweep_stale_active_calls
-from numberdesk.worker import sweep
+from numberdesk.worker.registry import sweep
 
 sweep("stale_active_calls")(sweep_stale_active_calls)

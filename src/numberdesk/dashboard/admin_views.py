@@ -5,27 +5,28 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from numberdesk import pagination
 from numberdesk.accounts import service as accounts
 from numberdesk.accounts.models import ROLES
+from numberdesk.api.deps import app_state
 from numberdesk.audit import service as audit
+from numberdesk.auth.context import Ctx
 from numberdesk.auth.permissions import allowed
-from numberdesk.context import Ctx
 from numberdesk.dashboard.common import (
     DashCtx,
     DashReadCtx,
-    app_state,
     csrf_guard,
     error_lines,
     is_htmx,
+    referer_path,
     render,
 )
 from numberdesk.errors import NumberdeskError, ValidationFailed
+from numberdesk.kit import pagination
+from numberdesk.providers.sandbox.controls import advance
 
 router = APIRouter(dependencies=[Depends(csrf_guard)], include_in_schema=False)
 
@@ -139,16 +140,12 @@ def advance_clock(request: Request, ctx: DashReadCtx, seconds: Annotated[int, Fo
     A read context on purpose: the sweeps run in their own transactions, and on
     SQLite a write transaction held here would wait on them.
     """
-    from numberdesk.system.control import advance
-
     try:
         advance(ctx, app_state(request), seconds)
     except NumberdeskError as err:
         return render(request, ctx, "admin/clock.html", status_code=err.status,
                       clock_errors=error_lines(err, role=ctx.role))
     if not is_htmx(request):
-        parts = urlsplit(request.headers.get("referer", ""))
-        back = parts.path if parts.path.startswith("/") and not parts.path.startswith("//") else "/"
-        return RedirectResponse(back + (f"?{parts.query}" if parts.query else ""), status_code=303)
+        return RedirectResponse(referer_path(request), status_code=303)
     # Every countdown and pending row on the page listens for this and refreshes itself.
     return render(request, ctx, "admin/clock.html", headers={"HX-Trigger": "clockMoved"})

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from numberdesk.agents import service as agents
 from numberdesk.agents.models import AGENT_KINDS
-from numberdesk.context import Ctx
+from numberdesk.auth.context import Ctx
 from numberdesk.dashboard.common import (
     DashCtx,
     DashReadCtx,

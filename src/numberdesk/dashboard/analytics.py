@@ -10,15 +10,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 
-from numberdesk.accounts.service import get_account
-from numberdesk.agents.models import Agent
-from numberdesk.analytics import periods
+from numberdesk.agents import service as agents
 from numberdesk.analytics import service as analytics
+from numberdesk.auth.context import Ctx
 from numberdesk.calls import export
 from numberdesk.calls import service as calls
-from numberdesk.context import Ctx
 from numberdesk.dashboard.common import (
     DashReadCtx,
     app_state,
@@ -29,7 +26,6 @@ from numberdesk.dashboard.common import (
 )
 from numberdesk.errors import NumberdeskError, ValidationFailed
 from numberdesk.numbers import service as numbers
-from numberdesk.numbers.models import PhoneNumber
 from numberdesk.routing import decide as routing
 
 router = APIRouter(dependencies=[Depends(csrf_guard)], include_in_schema=False)
@@ -40,34 +36,24 @@ Text = Annotated[str | None, Query(max_length=40)]
 PANEL_DAYS = 30
 
 
-def _local_today(ctx: Ctx, tz: dt.tzinfo) -> dt.date:
-    return ctx.now().astimezone(tz).date()
-
-
 def _choose(ctx: Ctx, preset: str | None, start: str | None, through: str | None,
             granularity: str | None) -> tuple[dict[str, str], list[str]]:
     """The period the page shows: a preset (default 30 days) or a custom range of local dates,
     both ending with the day named (inclusive, as a person reads "through")."""
-    tz = periods.zone(get_account(ctx).timezone)
-    today = _local_today(ctx, tz)
     errors: list[str] = []
     g = granularity if granularity in GRANULARITIES else "day"
     if preset == "custom" or (preset is None and (start or through)):
         try:
-            first = dt.date.fromisoformat(start) if start else today - dt.timedelta(days=29)
-            last = dt.date.fromisoformat(through) if through else today
-            if first > last:
-                raise ValueError
+            first, last = analytics.local_days(ctx, first=start, through=through)
             return {"preset": "custom", "from": first.isoformat(), "through": last.isoformat(), "granularity": g,
                     "to": (last + dt.timedelta(days=1)).isoformat()}, errors
         except ValueError:
             errors.append("Pick a start date on or before the end date; showing the last 30 days.")
             preset = "30d"
     key = preset if preset in PRESETS else "30d"
-    days = PRESETS[key][1]
-    first = today - dt.timedelta(days=days - 1)
-    return {"preset": key, "from": first.isoformat(), "through": today.isoformat(), "granularity": g,
-            "to": (today + dt.timedelta(days=1)).isoformat()}, errors
+    first, last = analytics.local_days(ctx, days=PRESETS[key][1])
+    return {"preset": key, "from": first.isoformat(), "through": last.isoformat(), "granularity": g,
+            "to": (last + dt.timedelta(days=1)).isoformat()}, errors
 
 
 def _label(start: dt.datetime, granularity: str) -> str:
@@ -92,13 +78,7 @@ def chart_data(result: dict[str, Any]) -> dict[str, Any]:
 
 def _names(ctx: Ctx) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
     """The account's numbers (id, E.164, name) and agents (id, name) for the pickers."""
-    nums = ctx.session.execute(
-        select(PhoneNumber.id, PhoneNumber.phone_number, PhoneNumber.friendly_name)
-        .where(PhoneNumber.account_id == ctx.account_id).order_by(PhoneNumber.friendly_name, PhoneNumber.id)
-        .limit(2000)).all()
-    agents = ctx.session.execute(
-        select(Agent.id, Agent.name).where(Agent.account_id == ctx.account_id).order_by(Agent.name)).all()
-    return [tuple(r) for r in nums], [tuple(r) for r in agents]  # type: ignore[misc]
+    return numbers.choices(ctx), agents.choices(ctx)
 
 
 def _query(chosen: dict[str, str], number_id: str | None, agent_id: str | None, **extra: str) -> str:
@@ -171,10 +151,7 @@ def calls_csv(request: Request, ctx: DashReadCtx, from_: Annotated[str | None, Q
               granularity: Text = None) -> Response:
     """The period's call records as CSV (the same columns as ``GET /v1/calls.csv``)."""
     try:
-        tz = periods.zone(get_account(ctx).timezone)
-        f = calls.CallFilter(number_id=number_id or None, agent_id=agent_id or None,
-                             start=periods.parse_bound(from_, tz, "from") if from_ else None,
-                             end=periods.parse_bound(to, tz, "to") if to else None)
+        f = calls.call_filter(ctx, number_id=number_id or None, agent_id=agent_id or None, start=from_, end=to)
         if f.number_id:
             calls.check_number(ctx, f.number_id)
     except NumberdeskError as err:
@@ -191,9 +168,7 @@ def number_panel(request: Request, number_id: str, ctx: DashReadCtx) -> Response
     """A number's last 30 days of calls (the number page's panel; a page of its own without HTMX)."""
     try:
         n = numbers.get(ctx, number_id)
-        tz = periods.zone(get_account(ctx).timezone)
-        today = _local_today(ctx, tz)
-        first = today - dt.timedelta(days=PANEL_DAYS - 1)
+        first, today = analytics.local_days(ctx, days=PANEL_DAYS)
         p = analytics.period(ctx, first.isoformat(), (today + dt.timedelta(days=1)).isoformat(), "day")
         result = analytics.analytics(ctx, p, number_id=number_id)
     except NumberdeskError as err:

@@ -8,17 +8,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from numberdesk.accounts import service as accounts
+from numberdesk.api.deps import app_state
 from numberdesk.auth import sessions
-from numberdesk.dashboard.common import app_state, session_of, templates
+from numberdesk.dashboard.common import local_path, session_of, templates
 
 router = APIRouter(include_in_schema=False)
-
-
-def _safe_next(target: str | None) -> str:
-    """Only paths of this site: never an open redirect."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
 
 
 def set_session(request: Request, response: Response, data: sessions.SessionData) -> None:
@@ -44,8 +38,8 @@ def sign_in_form(request: Request, next: str | None = None) -> Response:
     """The sign-in page (a visitor gets a session with a CSRF token, not yet a user)."""
     sess = session_of(request)
     if sess is not None and sess.user_id is not None and _still_signed_in(request, sess):
-        return RedirectResponse(_safe_next(next), status_code=303)
-    return _sign_in_page(request, sess or sessions.new_session(), next_url=_safe_next(next))
+        return RedirectResponse(local_path(next), status_code=303)
+    return _sign_in_page(request, sess or sessions.new_session(), next_url=local_path(next))
 
 
 def _still_signed_in(request: Request, sess: sessions.SessionData) -> bool:
@@ -62,7 +56,7 @@ def sign_in(request: Request, email: Annotated[str, Form(max_length=320)] = "",
             next: Annotated[str, Form(max_length=2000)] = "/") -> Response:
     sess = session_of(request)
     if not sessions.csrf_ok(sess, csrf_token):
-        return _sign_in_page(request, sessions.new_session(), next_url=_safe_next(next), email=email,
+        return _sign_in_page(request, sessions.new_session(), next_url=local_path(next), email=email,
                              error="The sign-in form had expired. Please sign in again.", status_code=403)
     st = app_state(request)
     with st.db.session(write=False) as s:
@@ -70,10 +64,10 @@ def sign_in(request: Request, email: Annotated[str, Form(max_length=320)] = "",
         user_id = user.id if user is not None else None
         epoch = user.session_epoch if user is not None else 0
     if user_id is None:
-        return _sign_in_page(request, sess, next_url=_safe_next(next), email=email,  # type: ignore[arg-type]
+        return _sign_in_page(request, sess, next_url=local_path(next), email=email,  # type: ignore[arg-type]
                              error="That email and password do not match a sign-in. Check both and try again.",
                              status_code=401)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(local_path(next), status_code=303)
     # A new CSRF token with every sign-in: a token seen before signing in is worthless after.
     set_session(request, response, sessions.new_session(user_id, epoch))
     return response

@@ -13,7 +13,7 @@ import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import Response
@@ -21,17 +21,17 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
-from numberdesk import money as money_mod
 from numberdesk.accounts import service as accounts
 from numberdesk.accounts.models import Account, User
+from numberdesk.api.deps import app_state, write_slot
 from numberdesk.auth import sessions
-from numberdesk.auth.deps import write_slot
+from numberdesk.auth.context import Ctx
 from numberdesk.auth.permissions import allowed
-from numberdesk.context import Ctx
 from numberdesk.dashboard import STATIC_DIR, TEMPLATE_DIR
 from numberdesk.errors import Forbidden, NumberdeskError
+from numberdesk.kit import money as money_mod
 from numberdesk.kit import phone
-from numberdesk.state import AppState
+from numberdesk.kit.times import span
 
 # -- templates and filters ------------------------------------------------------------
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
@@ -51,23 +51,6 @@ def fmt_money(minor: int | None, currency: str = "USD") -> str:
 def national(e164: str | None) -> str:
     """National format (cached: parsing is the costliest part of rendering a table row)."""
     return phone.national_format(e164) if e164 else ""
-
-
-def span(seconds: float) -> str:
-    """A duration as a person reads it: ``45 s``, ``12 m``, ``5 h 12 m``, ``1 d 4 h``, ``9 days``."""
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s} s"
-    m = s // 60
-    if m < 60:
-        return f"{m} m"
-    h, m = divmod(m, 60)
-    if h < 24:
-        return f"{h} h {m} m" if m else f"{h} h"
-    d, h = divmod(h, 24)
-    if d < 2:
-        return f"{d} d {h} h" if h else f"{d} d"
-    return f"{d} days"
 
 
 def until(when: dt.datetime | None, now: dt.datetime) -> str:
@@ -160,14 +143,23 @@ class Viewer:
     account_id: str
 
 
-def app_state(request: Request) -> AppState:
-    return request.app.state.nd  # type: ignore[no-any-return]
-
-
 def session_of(request: Request) -> sessions.SessionData | None:
     if not hasattr(request.state, "dash_session"):
         request.state.dash_session = sessions.load(app_state(request).settings, request.cookies.get(sessions.COOKIE))
     return request.state.dash_session  # type: ignore[no-any-return]
+
+
+def local_path(target: str | None) -> str:
+    """``target`` when it is a path of this site, else ``/``: never an open redirect."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def referer_path(request: Request) -> str:
+    """The page a form came from (path and query) when it is ours, else ``/``."""
+    ref = urlsplit(request.headers.get("referer", ""))
+    return local_path((ref.path or "/") + (f"?{ref.query}" if ref.query else ""))
 
 
 def is_htmx(request: Request) -> bool:

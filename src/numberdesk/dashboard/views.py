@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from numberdesk.dashboard import admin_views, agents_views, auth_views, numbers_views
+from numberdesk.dashboard import admin_views, agents_views, auth_views, numbers
 
 router = APIRouter(include_in_schema=False)
-for _module in (auth_views, numbers_views, agents_views, admin_views):
+for _module in (auth_views, numbers, agents_views, admin_views):
     router.include_router(_module.router)

@@ -10,8 +10,6 @@ from phonenumbers import PhoneNumber, PhoneNumberFormat, PhoneNumberType, geocod
 
 from numberdesk.errors import ValidationFailed
 
-SUPPORTED_COUNTRIES = ("US", "CA", "GB")
-
 
 def parse(text: str, field: str = "phone_number", default_region: str = "US") -> str:
     """Any form a person types → E.164; 422 naming ``field`` when it is not a valid number."""
@@ -35,15 +33,6 @@ def national_format(e164: str) -> str:
 
 def country_of(e164: str) -> str | None:
     return phonenumbers.region_code_for_number(phonenumbers.parse(e164))
-
-
-def area_code(e164: str) -> str | None:
-    parsed = phonenumbers.parse(e164)
-    nsn = phonenumbers.national_significant_number(parsed)
-    length = phonenumbers.length_of_geographical_area_code(parsed)
-    if parsed.country_code == 1:
-        return nsn[:3]
-    return nsn[:length] if length else None
 
 
 def describe(e164: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-import numberdesk.models  # noqa: F401  (fills the metadata)
+import numberdesk.metadata  # noqa: F401  (fills the metadata)
 from numberdesk.config import get_settings
 from numberdesk.db import Base
 

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from numberdesk.context import Ctx
+from numberdesk.auth.context import Ctx
 from numberdesk.errors import NumberdeskError, ValidationFailed
-from numberdesk.numbers import service
+from numberdesk.numbers import release, service
 
 MAX_BULK = 500
 ACTIONS = ("assign", "unassign", "tag", "untag", "release")
@@ -70,8 +70,6 @@ def _operation(ctx: Ctx, action: str, p: dict[str, Any]) -> Callable[[str], obje
             return service.update_number(ctx, nid, {"tags": new})
 
         return retag
-    from numberdesk.numbers import release
-
     return lambda nid: release.release(
         ctx, nid, reason=p.get("reason") or "", reason_text=p.get("reason_text"), notes=p.get("notes"),
         acknowledge=bool(p.get("acknowledge")), detach_dependencies=bool(p.get("detach_dependencies")))

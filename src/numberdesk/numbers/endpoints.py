@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from numberdesk import pagination
-from numberdesk.auth.deps import ReadCtx, WriteCtx
-from numberdesk.context import Ctx
+from numberdesk.api.deps import ReadCtx, WriteCtx
+from numberdesk.api.problems import problem_responses
+from numberdesk.kit import pagination
+from numberdesk.kit.schemas import Page
+from numberdesk.kit.times import rfc3339
 from numberdesk.numbers import service
-from numberdesk.numbers.models import PhoneNumber
 from numberdesk.numbers.schemas import (
     AssignNumber,
     AvailableNumberOut,
@@ -20,33 +20,20 @@ from numberdesk.numbers.schemas import (
     StatusChangeOut,
     UpdateNumber,
     listing_out,
-    number_out,
+    present,
+    present_one,
 )
-from numberdesk.providers.base import SearchQuery
-from numberdesk.schemas import Page, problem_responses
+from numberdesk.providers.base import COUNTRIES
 
 router = APIRouter(prefix="/v1", tags=["numbers"])
 Limit = Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)]
 ERRORS = problem_responses(401, 403, 404, 409, 422, 503)
 
 
-def present(ctx: Ctx, numbers: list[PhoneNumber]) -> list[dict[str, object]]:
-    """Numbers as the API shows them (tags and assignee names fetched per page)."""
-    tags = service.tags_of(ctx, [n.id for n in numbers])
-    names = service.assignment_names(ctx, numbers)
-    now = ctx.now()
-    hours = ctx.settings.provisioning_overdue_hours
-    return [number_out(n, tags=tags[n.id], names=names, now=now, overdue_hours=hours) for n in numbers]
-
-
-def present_one(ctx: Ctx, n: PhoneNumber) -> dict[str, object]:
-    return present(ctx, [n])[0]
-
-
 @router.get("/available-numbers", response_model=Page[AvailableNumberOut], responses=ERRORS)
 def search_available_numbers(
     ctx: ReadCtx,
-    country: Annotated[Literal["US", "CA", "GB"] | None, Query()] = None,
+    country: Annotated[Literal[COUNTRIES] | None, Query()] = None,  # type: ignore[valid-type]
     type: Annotated[Literal["local", "toll_free", "mobile"] | None, Query()] = None,
     area_code: Annotated[str | None, Query(pattern=r"^\d{1,5}$")] = None,
     prefix: Annotated[str | None, Query(pattern=r"^\+?\d{1,15}$")] = None,
@@ -60,7 +47,7 @@ def search_available_numbers(
     `contains` takes digits, keypad letters (`CALL` = 2255) and `*` for any one digit.
     A number any account holds or has on hold is never listed.
     """
-    query = SearchQuery(
+    query = service.search_query(
         country=country, type=type, area_code=area_code, prefix=prefix, contains=contains,
         capabilities=frozenset(capabilities.split(",")) if capabilities else frozenset(),
         locality=locality, limit=limit,
@@ -94,17 +81,7 @@ def list_numbers(
     """The account's numbers, filtered and sorted (`sort=purchased_at|phone_number|friendly_name|monthly_price|status`, `-` for descending; default `-purchased_at`)."""
     f = service.NumberFilter(status=status, type=type, agent_id=agent_id, pool_id=pool_id, assigned=assigned,
                              tag=tag.lower() if tag else None, department=department, q=q)
-    key, _ = service.parse_sort(sort)
-    after = None
-    if cursor:
-        kind = dt.datetime if key == "purchased_at" else (int if key == "monthly_price" else str)
-        after = pagination.decode(cursor, kinds=(kind, str))
-    rows = service.list_numbers(ctx, f, sort=sort, limit=limit, after=after)
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = pagination.encode(service.sort_value(last, sort), last.id)
+    rows, next_cursor = service.list_page(ctx, f, sort=sort, limit=limit, cursor=cursor)
     return {"data": present(ctx, rows), "next_cursor": next_cursor}
 
 
@@ -134,7 +111,7 @@ def unassign_number(number_id: str, ctx: WriteCtx) -> dict[str, object]:
 @router.get("/numbers/{number_id}/history", response_model=Page[StatusChangeOut], responses=ERRORS)
 def number_history(number_id: str, ctx: ReadCtx) -> dict[str, object]:
     """Every status change of the number, oldest first; kept after release too."""
-    rows = service.history(ctx, number_id)
+    rows = service.history_of(ctx, number_id)
     data = [{"from": r.from_status, "to": r.to_status, "reason": r.reason, "actor": r.actor,
-             "at": r.at.isoformat().replace("+00:00", "Z")} for r in rows]
+             "at": rfc3339(r.at)} for r in rows]
     return {"data": data, "next_cursor": None}

@@ -9,43 +9,18 @@ account's template). The cost of idle numbers is what they keep billing.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
 from numberdesk.accounts.models import Account
+from numberdesk.auth.context import Ctx
 from numberdesk.calls.models import Call
-from numberdesk.context import Ctx
 from numberdesk.errors import ValidationFailed
-from numberdesk.numbers import lifecycle
+from numberdesk.numbers import lifecycle, repository
 from numberdesk.numbers.lifecycle import Status
 from numberdesk.numbers.models import PhoneNumber
-
-TEMPLATE_FIELDS = {
-    "department": r"[A-Za-z0-9 _.&/-]+?",
-    "area_code": r"\d{1,5}",
-    "country": r"[A-Z]{2}",
-    "type": r"(?:local|toll_free|mobile)",
-    "locality": r".+?",
-    "seq": r"\d+",
-}
-_FIELD = re.compile(r"\{(\w+)\}")
-CLOSING_WITHIN = dt.timedelta(hours=48)
-
-
-def template_regex(template: str) -> re.Pattern[str]:
-    """The friendly names a template allows, e.g. ``{department}-{area_code}-{seq}``."""
-    out, pos = [], 0
-    for m in _FIELD.finditer(template):
-        out.append(re.escape(template[pos:m.start()]))
-        if m.group(1) not in TEMPLATE_FIELDS:
-            raise ValidationFailed.field(
-                "naming_template", f"unknown field {{{m.group(1)}}}; use {', '.join(TEMPLATE_FIELDS)}")
-        out.append(TEMPLATE_FIELDS[m.group(1)])
-        pos = m.end()
-    out.append(re.escape(template[pos:]))
-    return re.compile("^" + "".join(out) + "$")
+from numberdesk.numbers.naming import template_regex
 
 
 @dataclass
@@ -97,8 +72,7 @@ def run_audit(ctx: Ctx, *, idle_days: int = 30) -> InventoryAudit:
             findings.append("inactive")
         if lifecycle.provisioning_overdue(n.status, n.purchased_at, now, ctx.settings.provisioning_overdue_hours):
             findings.append("provisioning_overdue")
-        if (n.status == Status.released and n.reclaim_deadline is not None
-                and now < n.reclaim_deadline <= now + CLOSING_WITHIN):
+        if n.status == Status.released and lifecycle.closing_soon(now, n.reclaim_deadline):
             findings.append("reclaim_closing")
         if naming is not None and held and not naming.match(n.friendly_name):
             findings.append("naming")
@@ -118,9 +92,4 @@ def naming_violations(ctx: Ctx) -> tuple[str | None, list[PhoneNumber]]:
     if account is None or not account.naming_template:
         return None, []
     rx = template_regex(account.naming_template)
-    numbers = ctx.session.scalars(
-        select(PhoneNumber).where(
-            PhoneNumber.account_id == ctx.account_id, PhoneNumber.returned_at.is_(None),
-            PhoneNumber.status.in_([s.value for s in lifecycle.HELD]))
-        .order_by(PhoneNumber.phone_number))
-    return account.naming_template, [n for n in numbers if not rx.match(n.friendly_name)]
+    return account.naming_template, [n for n in repository.held(ctx) if not rx.match(n.friendly_name)]

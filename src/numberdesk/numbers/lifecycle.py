@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from numberdesk.errors import InvalidState
+from numberdesk.kit.times import span, utc_text
 
 
 class Status(StrEnum):
@@ -73,6 +74,9 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (S.released, A.expire): S.released,
 }
 
+# A bought number starts here; it turns active once the carrier has provisioned it.
+INITIAL = S.pending
+
 # Named groups.
 HELD = frozenset({S.pending, S.active, S.inactive})          # in the inventory
 ASSIGNABLE = frozenset(s for (s, a) in TRANSITIONS if a is A.assign)
@@ -80,11 +84,14 @@ RELEASABLE = frozenset(s for (s, a) in TRANSITIONS if a is A.release)
 ROUTES_CALLS = frozenset({S.active})
 BILLED = frozenset({S.active, S.inactive})
 
-PROVISIONING_OVERDUE = dt.timedelta(hours=48)
-
-
 def allowed(status: str, action: Action) -> bool:
     return (Status(status), action) in TRANSITIONS
+
+
+def can(status: str, action: Action, *, returned: bool = False) -> bool:
+    """Whether ``transition`` would allow ``action`` (what a page offers); a returned number
+    can only be unassigned."""
+    return (not returned or action is A.unassign) and allowed(status, action)
 
 
 def transition(status: str, action: Action, *, returned: bool = False) -> Status:
@@ -152,6 +159,15 @@ def window_open(now: dt.datetime, deadline: dt.datetime) -> bool:
     return now < deadline
 
 
+# The inventory audit and the dashboard flag a reclaim window that closes this soon.
+CLOSING_WITHIN = dt.timedelta(hours=48)
+
+
+def window_ended(now: dt.datetime, deadline: dt.datetime | None, returned: bool) -> bool:
+    """A released number's reclaim window is over: it went back to the carrier, or its deadline passed."""
+    return returned or (deadline is not None and not window_open(now, deadline))
+
+
 def reclaim_due(status: str, returned: bool, deadline: dt.datetime | None, now: dt.datetime) -> bool:
     """True when a released number must go back to the carrier."""
     return status == S.released and not returned and deadline is not None and not window_open(now, deadline)
@@ -178,7 +194,7 @@ class Eligibility:
 
 
 def _when(t: dt.datetime) -> str:
-    return t.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return utc_text(t, seconds=True)
 
 
 def reactivation_eligibility(
@@ -205,7 +221,7 @@ def reactivation_eligibility(
     if in_cooldown(now, cooldown_end):
         left = int((cooldown_end - now).total_seconds() + 0.999)
         checks.append(Check("in_cooldown", False,
-                            f"The cooldown ends at {_when(cooldown_end)} ({_duration(left)} from now)."))
+                            f"The cooldown ends at {_when(cooldown_end)} ({span(left, 'clock')} from now)."))
     else:
         checks.append(Check("in_cooldown", True, f"The cooldown ended at {_when(cooldown_end)}."))
     if returned or not window_open(now, deadline):
@@ -228,17 +244,6 @@ def reactivation_eligibility(
     return Eligibility(all(c.ok for c in checks), cooldown_end, deadline, checks)
 
 
-def _duration(seconds: int) -> str:
-    d, rest = divmod(max(seconds, 0), 86400)
-    h, rest = divmod(rest, 3600)
-    m, sec = divmod(rest, 60)
-    if d:
-        return f"{d}d {h}h {m}m"
-    if h:
-        return f"{h}h {m}m {sec}s"
-    return f"{m}m {sec}s" if m else f"{sec}s"
-
-
 # -- provisioning -------------------------------------------------------------------
 def provisioning_overdue(
     status: str, purchased_at: dt.datetime, now: dt.datetime, hours: int = 48
@@ -247,5 +252,17 @@ def provisioning_overdue(
 
 
 def provisioning_overdue_at(purchased_at: dt.datetime, hours: int = 48) -> dt.datetime:
-    """The moment a number still pending becomes overdue (the guide: contact support after 48 h)."""
+    """The moment a number still pending becomes overdue (the guide: contact support after 48 h;
+    ``settings.provisioning_overdue_hours``)."""
     return purchased_at + dt.timedelta(hours=hours)
+
+
+def overdue_if_bought_before(now: dt.datetime, hours: int = 48) -> dt.datetime:
+    """``provisioning_overdue`` as a bound for queries: a number still pending that was
+    bought before this instant is overdue now."""
+    return now - dt.timedelta(hours=hours)
+
+
+def closing_soon(now: dt.datetime, deadline: dt.datetime | None, within: dt.timedelta = CLOSING_WITHIN) -> bool:
+    """A released number's reclaim window is still open but ends within ``within`` (48 h)."""
+    return deadline is not None and window_open(now, deadline) and deadline <= now + within

@@ -10,11 +10,13 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from numberdesk.auth.deps import ReadCtx, WriteCtx
-from numberdesk.money import money, rfc3339
+from numberdesk.api.deps import ReadCtx, WriteCtx
+from numberdesk.api.problems import problem_responses
+from numberdesk.kit.money import money
+from numberdesk.kit.schemas import Body
+from numberdesk.kit.times import rfc3339
 from numberdesk.numbers import bulk, inventory_audit
-from numberdesk.numbers.endpoints import present
-from numberdesk.schemas import Body, problem_responses
+from numberdesk.numbers.schemas import present
 
 router = APIRouter(prefix="/v1", tags=["inventory"])
 ERRORS = problem_responses(401, 403, 404, 409, 422, 503)

@@ -1,4 +1,4 @@
-"""Phone numbers, their tags and their status history."""
+"""Phone numbers, their tags, their status history and what holds them inactive."""
 
 from __future__ import annotations
 
@@ -123,3 +123,22 @@ class StatusChange(Base):
     reason: Mapped[str | None] = mapped_column(String(200))
     actor: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class InactiveCause(Base):
+    """One row per cause holding a number ``inactive`` (billing, configuration).
+
+    The number stays inactive while any row is left; ``status_reason`` shows one
+    of them, billing first.
+    """
+
+    __tablename__ = "inactive_causes"
+    __table_args__ = (
+        CheckConstraint("cause IN ('billing','configuration')", name="cause"),
+        Index("ix_inactive_causes_account", "account_id", "cause"),
+    )
+    number_id: Mapped[str] = mapped_column(
+        ForeignKey("phone_numbers.id", ondelete="CASCADE"), primary_key=True)
+    cause: Mapped[str] = mapped_column(String(16), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(32))
+    since: Mapped[dt.datetime] = mapped_column(UTCDateTime)

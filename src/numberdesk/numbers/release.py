@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from sqlalchemy import delete, func, select
 
-from numberdesk.accounts.models import Account
+from numberdesk.accounts.models import Account, BillingStatus
 from numberdesk.agents.models import Agent
-from numberdesk.audit import service as audit
+from numberdesk.auth.context import Ctx
 from numberdesk.automations.models import Automation, AutomationNumber
 from numberdesk.calls.models import ActiveCall
-from numberdesk.context import Ctx
 from numberdesk.errors import (
     InCooldown,
     InvalidState,
@@ -24,14 +23,14 @@ from numberdesk.errors import (
     ReleaseBlocked,
     ValidationFailed,
 )
-from numberdesk.money import rfc3339
-from numberdesk.numbers import lifecycle
+from numberdesk.kit.times import rfc3339
+from numberdesk.maintenance.service import ensure_no_maintenance
+from numberdesk.numbers import history, lifecycle, repository
+from numberdesk.numbers.history import snapshot
 from numberdesk.numbers.lifecycle import Action, Check, Eligibility, Status
 from numberdesk.numbers.models import PhoneNumber
-from numberdesk.numbers.service import get, get_for_update, record_status, snapshot
 from numberdesk.pools.models import Pool
 from numberdesk.providers.registry import get_carrier
-from numberdesk.system.service import ensure_no_maintenance
 
 __all__ = ["Check", "Eligibility", "reactivate", "reactivation", "release", "release_blockers"]
 
@@ -90,8 +89,8 @@ def release(
         raise ValidationFailed("; ".join(f"{e['field']}: {e['detail']}" for e in errors), errors)
     now = ctx.now()
     ensure_no_maintenance(ctx.session, now, "releasing numbers")
-    n = get_for_update(ctx, number_id)
-    new_status = lifecycle.transition(n.status, Action.release, returned=n.returned_at is not None)
+    n = repository.get_for_update(ctx, number_id)
+    lifecycle.transition(n.status, Action.release, returned=n.returned_at is not None)
     blockers = release_blockers(ctx, n, detach_dependencies=detach_dependencies)
     if blockers:
         raise ReleaseBlocked(blockers)
@@ -101,28 +100,23 @@ def release(
         ctx.session.execute(delete(AutomationNumber).where(
             AutomationNumber.number_id == n.id,
             AutomationNumber.automation_id.in_([d["id"] for d in detached])))
-    before = snapshot(n)
-    old = n.status
     if n.provider_ref:
         # Cancels a pending order; the carrier keeps the number on hold for us.
         get_carrier(ctx.settings).release(ctx.session, n.provider_ref, now)
-    n.previous_agent_id, n.previous_pool_id = n.agent_id, n.pool_id
-    n.agent_id = n.pool_id = None
-    n.status, n.status_reason = new_status, None
-    n.released_at, n.released_by = now, ctx.actor
-    n.release_reason = reason
-    n.release_reason_text = (reason_text or "").strip() or None
-    n.release_notes = (notes or "").strip() or None
-    n.cooldown_ends_at = lifecycle.cooldown_ends_at(now, ctx.settings.cooldown_hours)
-    n.reclaim_deadline = lifecycle.reclaim_deadline(now, ctx.settings.reclaim_days)
-    n.updated_at = now
-    n.version += 1
-    record_status(ctx, n, old, new_status, reason)
-    audit.record(ctx, "number.release", "number", n.id, before, {
-        **snapshot(n), "reason": reason, "reason_text": n.release_reason_text, "notes": n.release_notes,
-        "cooldown_ends_at": n.cooldown_ends_at, "reclaim_deadline": n.reclaim_deadline,
-        "previous_agent_id": n.previous_agent_id, "previous_pool_id": n.previous_pool_id,
-        "detached": detached})
+    history.change(
+        ctx, n.id, current=n.status, action=Action.release, reason=reason, event="number.release",
+        before=snapshot(n), after=lambda: {
+            **snapshot(n), "reason": reason, "reason_text": n.release_reason_text, "notes": n.release_notes,
+            "cooldown_ends_at": n.cooldown_ends_at, "reclaim_deadline": n.reclaim_deadline,
+            "previous_agent_id": n.previous_agent_id, "previous_pool_id": n.previous_pool_id,
+            "detached": detached},
+        values={
+            "previous_agent_id": n.agent_id, "previous_pool_id": n.pool_id, "agent_id": None, "pool_id": None,
+            "status_reason": None, "released_at": now, "released_by": ctx.actor, "release_reason": reason,
+            "release_reason_text": (reason_text or "").strip() or None,
+            "release_notes": (notes or "").strip() or None,
+            "cooldown_ends_at": lifecycle.cooldown_ends_at(now, ctx.settings.cooldown_hours),
+            "reclaim_deadline": lifecycle.reclaim_deadline(now, ctx.settings.reclaim_days)})
     ctx.session.flush()
     return n
 
@@ -135,12 +129,13 @@ def _eligibility(ctx: Ctx, n: PhoneNumber) -> Eligibility:
     return lifecycle.reactivation_eligibility(
         status=n.status, returned=n.returned_at is not None, now=ctx.now(),
         cooldown_end=n.cooldown_ends_at, deadline=n.reclaim_deadline, release_reason=n.release_reason,
-        carrier_holds=holds, past_due=billing == "past_due")
+        carrier_holds=holds, past_due=billing == BillingStatus.past_due)
 
 
 def reactivation(ctx: Ctx, number_id: str) -> Eligibility:
     """Whether the number can be reactivated now, with each condition and its state."""
-    return _eligibility(ctx, get(ctx, number_id))
+    ctx.require("read")
+    return _eligibility(ctx, repository.get(ctx, number_id))
 
 
 def _refuse(check: Check, e: Eligibility) -> None:
@@ -159,7 +154,7 @@ def reactivate(ctx: Ctx, number_id: str, *, restore_assignment: bool = True) -> 
     ctx.require("numbers.reactivate")
     now = ctx.now()
     ensure_no_maintenance(ctx.session, now, "reactivating numbers")
-    n = get_for_update(ctx, number_id)
+    n = repository.get_for_update(ctx, number_id)
     e = _eligibility(ctx, n)
     failed = e.first_failure()
     if failed is not None:
@@ -170,26 +165,25 @@ def reactivate(ctx: Ctx, number_id: str, *, restore_assignment: bool = True) -> 
     order = get_carrier(ctx.settings).reactivate(ctx.session, n.provider_ref, now)
     new_status = lifecycle.reactivated_status(needs_provisioning=order.ready_at is not None)
     restored, not_restored = _restore_assignment(ctx, n, restore_assignment)
-    n.status, n.status_reason = new_status, None
-    n.provisioning_due_at = order.ready_at
-    n.provisioning_overdue_at = None
-    if new_status == Status.active and n.activated_at is None:
-        n.activated_at = now
-    n.released_at = n.released_by = n.release_reason = n.release_reason_text = n.release_notes = None
-    n.cooldown_ends_at = n.reclaim_deadline = None
-    n.previous_agent_id = n.previous_pool_id = None
-    n.updated_at = now
-    n.version += 1
-    record_status(ctx, n, Status.released, new_status, "reactivated")
-    audit.record(ctx, "number.reactivate", "number", n.id, before, {
-        **snapshot(n), "restore_assignment": restore_assignment, "assignment_restored": restored,
-        "assignment_not_restored": not_restored, "provisioning_due_at": n.provisioning_due_at})
+    history.change(
+        ctx, n.id, current=n.status, action=Action.reactivate, to=new_status, reason="reactivated",
+        event="number.reactivate", before=before, after=lambda: {
+            **snapshot(n), "restore_assignment": restore_assignment, "assignment_restored": restored,
+            "assignment_not_restored": not_restored, "provisioning_due_at": n.provisioning_due_at},
+        values={
+            "agent_id": restored["id"] if restored and restored["type"] == "agent" else None,
+            "pool_id": restored["id"] if restored and restored["type"] == "pool" else None,
+            "status_reason": None, "provisioning_due_at": order.ready_at, "provisioning_overdue_at": None,
+            "activated_at": now if new_status == Status.active and n.activated_at is None else n.activated_at,
+            "released_at": None, "released_by": None, "release_reason": None, "release_reason_text": None,
+            "release_notes": None, "cooldown_ends_at": None, "reclaim_deadline": None,
+            "previous_agent_id": None, "previous_pool_id": None})
     ctx.session.flush()
     return n
 
 
 def _restore_assignment(ctx: Ctx, n: PhoneNumber, wanted: bool) -> tuple[dict[str, str] | None, str | None]:
-    """Put back the assignment the release cleared; say why when it cannot be."""
+    """The assignment the release cleared that can come back; say why when it cannot."""
     if not wanted:
         if n.previous_agent_id or n.previous_pool_id:
             return None, "not requested"
@@ -198,12 +192,10 @@ def _restore_assignment(ctx: Ctx, n: PhoneNumber, wanted: bool) -> tuple[dict[st
         if ctx.session.scalar(select(Agent.id).where(
                 Agent.id == n.previous_agent_id, Agent.account_id == ctx.account_id)) is None:
             return None, f"agent {n.previous_agent_id} was deleted"
-        n.agent_id = n.previous_agent_id
         return {"type": "agent", "id": n.previous_agent_id}, None
     if n.previous_pool_id:
         if ctx.session.scalar(select(Pool.id).where(
                 Pool.id == n.previous_pool_id, Pool.account_id == ctx.account_id)) is None:
             return None, f"pool {n.previous_pool_id} was deleted"
-        n.pool_id = n.previous_pool_id
         return {"type": "pool", "id": n.previous_pool_id}, None
     return None, None

@@ -7,12 +7,12 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from numberdesk.auth.deps import ReadCtx, WriteCtx
-from numberdesk.money import rfc3339
+from numberdesk.api.deps import ReadCtx, WriteCtx
+from numberdesk.api.problems import problem_responses
+from numberdesk.kit.schemas import Body
+from numberdesk.kit.times import rfc3339
 from numberdesk.numbers import release as service
-from numberdesk.numbers.endpoints import present_one
-from numberdesk.numbers.schemas import NumberOut
-from numberdesk.schemas import Body, problem_responses
+from numberdesk.numbers.schemas import NumberOut, present_one
 
 router = APIRouter(prefix="/v1", tags=["numbers"])
 ERRORS = problem_responses(401, 403, 404, 409, 422, 503)

@@ -1,4 +1,4 @@
-"""Request and response shapes of numbers and available numbers."""
+"""Request and response shapes of numbers and available numbers, and how a page of numbers is shown."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from numberdesk.auth.context import Ctx
 from numberdesk.kit import phone
-from numberdesk.money import money, rfc3339
-from numberdesk.numbers import lifecycle
+from numberdesk.kit.money import money
+from numberdesk.kit.schemas import Body, MoneyOut
+from numberdesk.kit.times import rfc3339
+from numberdesk.numbers import lifecycle, repository
 from numberdesk.numbers.models import PhoneNumber
 from numberdesk.providers.base import Listing
-from numberdesk.schemas import Body, MoneyOut
 
 NumberType = Literal["local", "toll_free", "mobile"]
 
@@ -138,3 +140,16 @@ def number_out(n: PhoneNumber, *, tags: list[str], names: dict[str, str], now: d
         "returned_to_carrier": n.returned_at is not None,
         "release": release,
     }
+
+
+def present(ctx: Ctx, numbers: list[PhoneNumber]) -> list[dict[str, object]]:
+    """Numbers as the API shows them (tags and assignee names fetched per page)."""
+    tags = repository.tags_of(ctx, [n.id for n in numbers])
+    names = repository.assignment_names(ctx, numbers)
+    now = ctx.now()
+    hours = ctx.settings.provisioning_overdue_hours
+    return [number_out(n, tags=tags[n.id], names=names, now=now, overdue_hours=hours) for n in numbers]
+
+
+def present_one(ctx: Ctx, n: PhoneNumber) -> dict[str, object]:
+    return present(ctx, [n])[0]

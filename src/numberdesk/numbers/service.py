@@ -1,251 +1,160 @@
-"""The number inventory: buy, list, edit, assign. The only writer of phone_numbers
-apart from the lifecycle operations in ``numbers/release.py``."""
+"""The number inventory: search and buy, list, edit, assign.
+
+Reads go through ``numbers.repository``; status changes through ``numbers.history``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, exists, func, literal, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from numberdesk.accounts.models import Account
 from numberdesk.agents.models import Agent
 from numberdesk.audit import service as audit
-from numberdesk.context import Ctx
+from numberdesk.auth.context import Ctx
 from numberdesk.errors import NotFound, NumberUnavailable, ValidationFailed
-from numberdesk.ids import new_id
-from numberdesk.kit import phone
-from numberdesk.numbers import lifecycle
+from numberdesk.kit import pagination, phone
+from numberdesk.kit.ids import new_id
+from numberdesk.maintenance.service import ensure_no_maintenance
+from numberdesk.numbers import history, lifecycle, naming, repository
+from numberdesk.numbers.history import snapshot
 from numberdesk.numbers.lifecycle import Action, Status
-from numberdesk.numbers.models import NumberTag, PhoneNumber, StatusChange
+from numberdesk.numbers.models import PhoneNumber, StatusChange
+from numberdesk.numbers.repository import NumberFilter, parse_sort, sort_value
 from numberdesk.pools.models import Pool
-from numberdesk.providers.base import Exclude, Listing, SearchQuery, keypad_digits
-from numberdesk.providers.reconcile import adoptable
+from numberdesk.providers.base import (
+    CAPABILITIES,
+    COUNTRIES,
+    Carrier,
+    Exclude,
+    Listing,
+    Order,
+    SearchQuery,
+    keypad_digits,
+)
 from numberdesk.providers.registry import get_carrier
-from numberdesk.system.service import ensure_no_maintenance
+
+__all__ = ["NumberFilter", "parse_sort", "snapshot", "sort_value"]
 
 MAX_TAGS = 20
-SORTS = {
-    "purchased_at": PhoneNumber.purchased_at,
-    "phone_number": PhoneNumber.phone_number,
-    "friendly_name": PhoneNumber.friendly_name,
-    "monthly_price": PhoneNumber.monthly_price_minor,
-    "status": PhoneNumber.status,
-}
+# The API's order of the number types (``providers.base.TYPES`` is the carriers').
+NUMBER_TYPES = ("local", "toll_free", "mobile")
 
 
 # -- searching the carrier -----------------------------------------------------
 def taken_numbers(session: Session) -> Exclude:
     """The carrier's ``exclude``: of the given E.164s, those an account holds or has on hold."""
-
-    def taken(numbers: list[str]) -> set[str]:
-        return set(session.scalars(select(PhoneNumber.phone_number).where(
-            PhoneNumber.phone_number.in_(numbers), PhoneNumber.returned_at.is_(None))))
-
-    return taken
+    return lambda numbers: repository.taken(session, numbers)
 
 
-def search_available(ctx: Ctx, query: SearchQuery) -> list[Listing]:
-    ctx.require("read")
+def check_search(query: SearchQuery) -> None:
+    """422 for a search the carrier cannot run (the API's query types check the rest)."""
     if query.contains:
         try:
             keypad_digits(query.contains)
         except ValueError:
             raise ValidationFailed.field(
                 "contains", "may hold digits, letters (keypad) and * (any one digit)") from None
+
+
+def search_available(ctx: Ctx, query: SearchQuery) -> list[Listing]:
+    ctx.require("read")
+    check_search(query)
     return get_carrier(ctx.settings).search(ctx.session, query, ctx.now(), exclude=taken_numbers(ctx.session))
+
+
+def similar_available(ctx: Ctx, phone_number: str, limit: int = 5) -> list[Listing]:
+    """Numbers for sale like this one (same area code first), never one somebody holds."""
+    ctx.require("read")
+    return get_carrier(ctx.settings).similar(ctx.session, phone_number, ctx.now(), limit=limit,
+                                             exclude=taken_numbers(ctx.session))
+
+
+def listing_of(ctx: Ctx, phone_number: str) -> Listing:
+    """The listing of one number for sale now; ``number_unavailable`` when it is not."""
+    ctx.require("read")
+    e164 = phone.parse(phone_number)
+    listing = get_carrier(ctx.settings).lookup(ctx.session, e164, ctx.now(), exclude=taken_numbers(ctx.session))
+    if listing is None:
+        raise NumberUnavailable(f"{phone.national_format(e164)} is no longer for sale.")
+    return listing
 
 
 # -- reading --------------------------------------------------------------------
 def get(ctx: Ctx, number_id: str) -> PhoneNumber:
     ctx.require("read")
-    return _get(ctx, number_id)
-
-
-def _get(ctx: Ctx, number_id: str) -> PhoneNumber:
-    n = ctx.session.scalar(
-        select(PhoneNumber).where(PhoneNumber.id == number_id, PhoneNumber.account_id == ctx.account_id))
-    if n is None:
-        raise NotFound(f"No number {number_id} in this account.")
-    return n
-
-
-def get_for_update(ctx: Ctx, number_id: str) -> PhoneNumber:
-    """The number, locked for the rest of the transaction (PostgreSQL; SQLite's
-    write transactions are already exclusive)."""
-    n = ctx.session.scalar(
-        select(PhoneNumber)
-        .where(PhoneNumber.id == number_id, PhoneNumber.account_id == ctx.account_id)
-        .with_for_update())
-    if n is None:
-        raise NotFound(f"No number {number_id} in this account.")
-    return n
+    return repository.get(ctx, number_id)
 
 
 def tags_of(ctx: Ctx, number_ids: list[str]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {i: [] for i in number_ids}
-    if number_ids:
-        for nid, tag in ctx.session.execute(
-            select(NumberTag.number_id, NumberTag.tag)
-            .where(NumberTag.account_id == ctx.account_id, NumberTag.number_id.in_(number_ids))
-            .order_by(NumberTag.tag)):
-            out[nid].append(tag)
-    return out
+    return repository.tags_of(ctx, number_ids)
 
 
 def assignment_names(ctx: Ctx, numbers: list[PhoneNumber]) -> dict[str, str]:
-    agent_ids = {n.agent_id for n in numbers if n.agent_id}
-    pool_ids = {n.pool_id for n in numbers if n.pool_id}
-    names: dict[str, str] = {}
-    if agent_ids:
-        names.update(ctx.session.execute(
-            select(Agent.id, Agent.name).where(Agent.account_id == ctx.account_id, Agent.id.in_(agent_ids))).all())
-    if pool_ids:
-        names.update(ctx.session.execute(
-            select(Pool.id, Pool.name).where(Pool.account_id == ctx.account_id, Pool.id.in_(pool_ids))).all())
-    return names
-
-
-@dataclass
-class NumberFilter:
-    status: str | None = None
-    type: str | None = None
-    agent_id: str | None = None
-    pool_id: str | None = None
-    assigned: bool | None = None
-    tag: str | None = None
-    department: str | None = None
-    q: str | None = None
-
-
-def _filtered(ctx: Ctx, f: NumberFilter) -> Select[tuple[PhoneNumber]]:
-    q = select(PhoneNumber).where(PhoneNumber.account_id == ctx.account_id)
-    if f.status:
-        q = q.where(PhoneNumber.status == f.status)
-    if f.type:
-        q = q.where(PhoneNumber.type == f.type)
-    if f.agent_id:
-        q = q.where(PhoneNumber.agent_id == f.agent_id)
-    if f.pool_id:
-        q = q.where(PhoneNumber.pool_id == f.pool_id)
-    if f.assigned is True:
-        q = q.where(or_(PhoneNumber.agent_id.is_not(None), PhoneNumber.pool_id.is_not(None)))
-    elif f.assigned is False:
-        q = q.where(PhoneNumber.agent_id.is_(None), PhoneNumber.pool_id.is_(None))
-    if f.department:
-        q = q.where(PhoneNumber.department == f.department)
-    if f.tag:
-        q = q.where(exists().where(
-            NumberTag.number_id == PhoneNumber.id, NumberTag.account_id == ctx.account_id,
-            NumberTag.tag == f.tag))
-    if f.q:
-        text = f.q.strip()
-        digits = "".join(ch for ch in text if ch.isdigit())
-        conds = [func.lower(PhoneNumber.friendly_name).contains(text.lower(), autoescape=True)]
-        if digits:
-            conds.append(PhoneNumber.phone_number.contains(digits, autoescape=True))
-        q = q.where(or_(*conds))
-    return q
-
-
-def parse_sort(sort: str | None) -> tuple[str, bool]:
-    sort = sort or "-purchased_at"
-    desc = sort.startswith("-")
-    key = sort.lstrip("-")
-    if key not in SORTS:
-        raise ValidationFailed.field("sort", f"must be one of {', '.join(SORTS)} (prefix - for descending)")
-    return key, desc
+    return repository.assignment_names(ctx, numbers)
 
 
 def list_numbers(
     ctx: Ctx, f: NumberFilter, *, sort: str | None, limit: int, after: tuple[object, str] | None
 ) -> list[PhoneNumber]:
-    """A page of numbers by keyset: the cost of a page does not grow with its depth."""
+    """``limit + 1`` numbers by keyset (one extra: whether there is a next page)."""
     ctx.require("read")
-    key, desc = parse_sort(sort)
-    col = SORTS[key]
-    q = _filtered(ctx, f)
-    if after is not None:
-        value, last_id = after
-        # A row-value comparison, not "col < v OR (col = v AND id < x)": both SQLite and
-        # PostgreSQL seek straight to it in the (account_id, col, id) index, so a page
-        # 50,000 rows deep costs what the first does.
-        key_cols = tuple_(col, PhoneNumber.id)
-        bound = tuple_(literal(value, col.type), literal(last_id, PhoneNumber.id.type))
-        q = q.where(key_cols < bound if desc else key_cols > bound)
-    order = (col.desc(), PhoneNumber.id.desc()) if desc else (col.asc(), PhoneNumber.id.asc())
-    return list(ctx.session.scalars(q.order_by(*order).limit(limit + 1)))
+    return repository.list_numbers(ctx, f, sort=sort, limit=limit + 1, after=after)
 
 
-def sort_value(n: PhoneNumber, sort: str | None) -> object:
-    key, _ = parse_sort(sort)
-    return getattr(n, SORTS[key].key)
+def list_page(ctx: Ctx, f: NumberFilter, *, sort: str | None, limit: int,
+              cursor: str | None) -> tuple[list[PhoneNumber], str | None]:
+    """A page of numbers and the cursor of the next (422 ``sort`` or ``cursor`` when not valid)."""
+    kinds = repository.cursor_kinds(sort)
+    after = pagination.decode(cursor, kinds=kinds) if cursor else None
+    rows = list_numbers(ctx, f, sort=sort, limit=limit, after=after)  # type: ignore[arg-type]
+    return pagination.page(rows, limit, lambda n: (sort_value(n, sort), n.id))
 
 
 def count_by_status(ctx: Ctx, f: NumberFilter | None = None) -> dict[str, int]:
     ctx.require("read")
-    base = _filtered(ctx, f or NumberFilter()).subquery()
-    rows = ctx.session.execute(select(base.c.status, func.count()).group_by(base.c.status))
-    return {s: c for s, c in rows}
+    return repository.count_by_status(ctx, f)
 
 
 def monthly_cost(ctx: Ctx) -> dict[str, int]:
     """Monthly cost of the numbers that are billed (active, inactive), per currency."""
     ctx.require("read")
-    rows = ctx.session.execute(
-        select(PhoneNumber.currency, func.sum(PhoneNumber.monthly_price_minor))
-        .where(PhoneNumber.account_id == ctx.account_id,
-               PhoneNumber.status.in_([s.value for s in lifecycle.BILLED]))
-        .group_by(PhoneNumber.currency))
-    return {c: int(a or 0) for c, a in rows}
+    return repository.monthly_cost(ctx)
 
 
 @dataclass
 class Attention:
     overdue: int      # pending for longer than the overdue threshold
     inactive: int
-    closing: int      # released, reclaim window ends within ``within``
+    closing: int      # released, reclaim window ends within ``lifecycle.CLOSING_WITHIN``
 
 
-def attention(ctx: Ctx, within: dt.timedelta = dt.timedelta(hours=48)) -> Attention:
+def attention(ctx: Ctx) -> Attention:
     """Counts of the numbers that need a person: overdue, inactive, reclaim window closing soon."""
     ctx.require("read")
     now = ctx.now()
-    base = select(func.count()).select_from(PhoneNumber).where(PhoneNumber.account_id == ctx.account_id)
-    overdue_before = now - dt.timedelta(hours=ctx.settings.provisioning_overdue_hours)
-    overdue = ctx.session.scalar(base.where(
-        PhoneNumber.status == Status.pending, PhoneNumber.purchased_at < overdue_before,
-        PhoneNumber.returned_at.is_(None)))
-    inactive = ctx.session.scalar(base.where(PhoneNumber.status == Status.inactive))
-    closing = ctx.session.scalar(base.where(
-        PhoneNumber.status == Status.released, PhoneNumber.returned_at.is_(None),
-        PhoneNumber.reclaim_deadline > now, PhoneNumber.reclaim_deadline <= now + within))
-    return Attention(overdue=int(overdue or 0), inactive=int(inactive or 0), closing=int(closing or 0))
+    inactive = repository.count_by_status(ctx, NumberFilter(status=Status.inactive)).get(Status.inactive, 0)
+    return Attention(overdue=repository.count_overdue(ctx, now), inactive=inactive,
+                     closing=repository.count_closing(ctx, now))
 
 
-def history(ctx: Ctx, number_id: str) -> list[StatusChange]:
+def choices(ctx: Ctx) -> list[tuple[str, str, str]]:
+    """(id, E.164, friendly name) of the account's numbers, by name: for pickers."""
     ctx.require("read")
-    _get(ctx, number_id)
-    return list(ctx.session.scalars(
-        select(StatusChange).where(StatusChange.account_id == ctx.account_id, StatusChange.number_id == number_id)
-        .order_by(StatusChange.at, StatusChange.id)))
+    return repository.choices(ctx)
+
+
+def history_of(ctx: Ctx, number_id: str) -> list[StatusChange]:
+    """Every status change of the number, oldest first."""
+    ctx.require("read")
+    repository.get(ctx, number_id)
+    return repository.history(ctx, number_id)
 
 
 # -- writing ----------------------------------------------------------------------
-def snapshot(n: PhoneNumber) -> dict[str, object]:
-    return {
-        "status": n.status, "status_reason": n.status_reason, "friendly_name": n.friendly_name,
-        "department": n.department, "agent_id": n.agent_id, "pool_id": n.pool_id,
-    }
-
-
-def record_status(ctx: Ctx, n: PhoneNumber, old: str | None, new: str, reason: str | None) -> None:
-    ctx.session.add(StatusChange(account_id=n.account_id, number_id=n.id, from_status=old, to_status=new,
-                                 reason=reason, actor=ctx.actor, at=ctx.now()))
-
-
 def _clean_tags(tags: list[str] | None) -> list[str]:
     out: list[str] = []
     for t in tags or []:
@@ -259,31 +168,29 @@ def _clean_tags(tags: list[str] | None) -> list[str]:
     return out
 
 
-def _set_tags(ctx: Ctx, n: PhoneNumber, tags: list[str]) -> None:
-    current = set(tags_of(ctx, [n.id])[n.id])
-    for t in current - set(tags):
-        ctx.session.execute(NumberTag.__table__.delete().where(
-            NumberTag.number_id == n.id, NumberTag.tag == t))
-    for t in tags:
-        if t not in current:
-            ctx.session.add(NumberTag(number_id=n.id, tag=t, account_id=ctx.account_id))
-
-
 def default_friendly_name(ctx: Ctx, listing: Listing, department: str | None) -> str:
+    """The account's naming template filled in for a new number (its national format without one)."""
     account = ctx.session.get(Account, ctx.account_id)
     template = account.naming_template if account else None
     if not template:
         return listing.national_format
-    seq = ctx.session.scalar(select(func.count()).where(PhoneNumber.account_id == ctx.account_id)) or 0
     values = {
         "department": department or "general", "area_code": listing.area_code or "",
         "country": listing.country, "type": listing.type, "locality": listing.locality or "",
-        "seq": f"{seq + 1:03d}",
+        "seq": f"{repository.count_all(ctx) + 1:03d}",
     }
-    try:
-        return template.format(**values)[:200]
-    except (KeyError, IndexError, ValueError):
-        return listing.national_format
+    return naming.render(template, values) or listing.national_format
+
+
+def adoptable(session: Session, carrier: Carrier, phone_number: str, now: dt.datetime) -> tuple[Listing, Order] | None:
+    """The listing and order of ``phone_number`` when the carrier holds it for us as an
+    orphan (no live row of ours knows it), so a purchase can take it over; else None."""
+    if repository.holder_of(session, phone_number) is not None:
+        return None  # somebody here holds it: not an orphan
+    holding = next((h for h in carrier.holdings(session, phone_number) if h.phone_number == phone_number), None)
+    if holding is None:
+        return None
+    return carrier.adopt(session, holding, now)
 
 
 def purchase(
@@ -320,7 +227,7 @@ def purchase(
         type=listing.type, cap_voice=listing.voice, cap_sms=listing.sms, cap_mms=listing.mms,
         locality=listing.locality, region=listing.region,
         friendly_name=(friendly_name or "").strip() or default_friendly_name(ctx, listing, department),
-        department=(department or None), status=Status.pending, agent_id=agent_id,
+        department=(department or None), status=lifecycle.INITIAL, agent_id=agent_id,
         monthly_price_minor=listing.monthly_price_minor, setup_price_minor=listing.setup_price_minor,
         currency=listing.currency, provider=carrier.name, purchased_at=now, created_at=now, updated_at=now,
     )
@@ -333,21 +240,19 @@ def purchase(
     order = adopted or carrier.order(ctx.session, listing, now)
     n.provider_ref = order.ref
     n.provisioning_due_at = order.ready_at
-    _set_tags(ctx, n, tags)
-    record_status(ctx, n, None, Status.pending, "purchased")
-    audit.record(ctx, "number.purchase", "number", n.id, None,
-                 {**snapshot(n), "phone_number": e164, "tags": tags,
-                  "monthly_price_minor": n.monthly_price_minor, "currency": n.currency,
-                  **({"adopted_carrier_order": order.ref} if adopted else {})})
+    repository.set_tags(ctx, n, tags)
+    history.purchased(ctx, n, {**snapshot(n), "phone_number": e164, "tags": tags,
+                               "monthly_price_minor": n.monthly_price_minor, "currency": n.currency,
+                               **({"adopted_carrier_order": order.ref} if adopted else {})})
     ctx.session.flush()
     return n
 
 
 def update_number(ctx: Ctx, number_id: str, changes: dict[str, object]) -> PhoneNumber:
     ctx.require("numbers.edit")
-    n = get_for_update(ctx, number_id)
+    n = repository.get_for_update(ctx, number_id)
     lifecycle.transition(n.status, Action.edit, returned=n.returned_at is not None)
-    before = {**snapshot(n), "tags": tags_of(ctx, [n.id])[n.id]}
+    before = {**snapshot(n), "tags": repository.tags_of(ctx, [n.id])[n.id]}
     if "friendly_name" in changes:
         name = str(changes["friendly_name"] or "").strip()
         if not name or len(name) > 200:
@@ -361,18 +266,17 @@ def update_number(ctx: Ctx, number_id: str, changes: dict[str, object]) -> Phone
     tags = before["tags"]
     if "tags" in changes:
         tags = _clean_tags(changes["tags"])  # type: ignore[arg-type]
-        _set_tags(ctx, n, tags)
+        repository.set_tags(ctx, n, tags)
     n.updated_at = ctx.now()
     n.version += 1
     audit.record(ctx, "number.update", "number", n.id, before, {**snapshot(n), "tags": tags})
     return n
 
 
-def _agent(ctx: Ctx, agent_id: str) -> Agent:
-    agent = ctx.session.scalar(select(Agent).where(Agent.id == agent_id, Agent.account_id == ctx.account_id))
-    if agent is None:
+def _agent(ctx: Ctx, agent_id: str) -> None:
+    agent = ctx.session.get(Agent, agent_id)
+    if agent is None or agent.account_id != ctx.account_id:
         raise NotFound(f"No agent {agent_id} in this account.")
-    return agent
 
 
 def assign(ctx: Ctx, number_id: str, *, agent_id: str | None = None, pool_id: str | None = None) -> PhoneNumber:
@@ -380,13 +284,14 @@ def assign(ctx: Ctx, number_id: str, *, agent_id: str | None = None, pool_id: st
     if (agent_id is None) == (pool_id is None):
         raise ValidationFailed("Give exactly one of agent_id or pool_id.",
                                [{"field": "agent_id", "detail": "give agent_id or pool_id, not both"}])
-    n = get_for_update(ctx, number_id)
+    n = repository.get_for_update(ctx, number_id)
     lifecycle.transition(n.status, Action.assign, returned=n.returned_at is not None)
     before = snapshot(n)
     if agent_id is not None:
         _agent(ctx, agent_id)
     else:
-        if ctx.session.scalar(select(Pool.id).where(Pool.id == pool_id, Pool.account_id == ctx.account_id)) is None:
+        pool = ctx.session.get(Pool, pool_id)
+        if pool is None or pool.account_id != ctx.account_id:
             raise NotFound(f"No pool {pool_id} in this account.")
     n.agent_id, n.pool_id = agent_id, pool_id
     n.updated_at = ctx.now()
@@ -397,7 +302,7 @@ def assign(ctx: Ctx, number_id: str, *, agent_id: str | None = None, pool_id: st
 
 def unassign(ctx: Ctx, number_id: str) -> PhoneNumber:
     ctx.require("numbers.assign")
-    n = get_for_update(ctx, number_id)
+    n = repository.get_for_update(ctx, number_id)
     lifecycle.transition(n.status, Action.unassign, returned=n.returned_at is not None)
     before = snapshot(n)
     n.agent_id = n.pool_id = None
@@ -410,39 +315,25 @@ def unassign(ctx: Ctx, number_id: str) -> PhoneNumber:
     return n
 
 
-# -- time-driven: provisioning ------------------------------------------------------
-def sweep_provisioning(session, settings, now: dt.datetime) -> int:  # type: ignore[no-untyped-def]
-    """Turn pending numbers active once the carrier has provisioned them.
-
-    Compare-and-set: ``UPDATE … WHERE status='pending'`` acts only if one row
-    changed, so several workers never activate (or bill) a number twice.
-    """
-    carrier = get_carrier(settings)
-    due = session.execute(
-        select(PhoneNumber.id, PhoneNumber.account_id, PhoneNumber.provider_ref,
-               PhoneNumber.provisioning_due_at)
-        .where(PhoneNumber.status == Status.pending, PhoneNumber.provisioning_due_at <= now,
-               PhoneNumber.returned_at.is_(None))
-        .order_by(PhoneNumber.provisioning_due_at).limit(500)).all()
-    done = 0
-    for number_id, account_id, ref, due_at in due:
-        if ref is None or carrier.order_status(session, ref, now) != "active":
-            continue
-        # The change takes effect when the carrier finished, not when we noticed:
-        # with the sandbox clock jumping days ahead, times stay right to the second.
-        at = min(due_at, now)
-        changed = session.execute(
-            update(PhoneNumber)
-            .where(PhoneNumber.id == number_id, PhoneNumber.status == Status.pending)
-            .values(status=Status.active, activated_at=at, updated_at=now,
-                    version=PhoneNumber.version + 1)).rowcount
-        if changed != 1:
-            continue  # Nothing got updated: another worker process got there first.
-        session.add(StatusChange(account_id=account_id, number_id=number_id, from_status="pending",
-                                 to_status="active", reason="provisioned", actor="system", at=at))
-        from numberdesk.audit.models import AuditEvent
-        session.add(AuditEvent(id=new_id("evt"), account_id=account_id, actor="system",
-                               action="number.activate", target_type="number", target_id=number_id,
-                               before={"status": "pending"}, after={"status": "active"}, at=at))
-        done += 1
-    return done
+def search_query(*, country: str | None = None, type: str | None = None, area_code: str | None = None,
+                 prefix: str | None = None, contains: str | None = None, capabilities: frozenset[str] = frozenset(),
+                 locality: str | None = None, limit: int = 20) -> SearchQuery:
+    """A carrier search from what a person typed; every field that is not valid is a 422 at once."""
+    errors = []
+    if country and country not in COUNTRIES:
+        errors.append({"field": "country", "detail": f"must be {', '.join(COUNTRIES[:-1])} or {COUNTRIES[-1]}"})
+    if type and type not in NUMBER_TYPES:
+        errors.append({"field": "type", "detail": "must be local, toll_free or mobile"})
+    if area_code and not (area_code.isdigit() and len(area_code) <= 5):
+        errors.append({"field": "area_code", "detail": "up to 5 digits, e.g. 415"})
+    if prefix and not prefix.lstrip("+").isdigit():
+        errors.append({"field": "prefix", "detail": "digits, optionally starting with +, e.g. +1415555"})
+    bad_caps = sorted(capabilities - set(CAPABILITIES))
+    if bad_caps:
+        errors.append({"field": "capability", "detail": "must be voice, sms or mms"})
+    if errors:
+        raise ValidationFailed("; ".join(e["detail"] for e in errors), errors)
+    query = SearchQuery(country=country, type=type, area_code=area_code, prefix=prefix, contains=contains,
+                        capabilities=capabilities, locality=locality, limit=limit)
+    check_search(query)
+    return query

@@ -1,56 +1,73 @@
 """Time-driven changes of numbers, registered with the worker.
 
-Each sweep is a compare-and-set: it reads what is due, then changes a row only if
-it is still in the state it read (``UPDATE … WHERE id=? AND …``, rowcount 1), so
-several workers at once never apply a change twice. A change takes effect at the
-moment its rule says (the reclaim deadline, purchase + 48 h), not when a sweep
-noticed it: with the sandbox clock jumping days ahead, times stay exact.
+Each sweep is a compare-and-set (``numbers.history.change``): it reads what is due,
+then changes a row only if it is still in the state it read, so several workers at
+once never apply a change twice. A change takes effect at the moment its rule says
+(the carrier's provisioning time, the reclaim deadline, purchase + the overdue
+hours), not when a sweep noticed it: with the sandbox clock jumping days ahead,
+times stay exact. The queries only narrow the candidates; ``lifecycle`` decides.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from numberdesk.audit.models import AuditEvent
+from numberdesk.auth.context import system_ctx
 from numberdesk.config import Settings
-from numberdesk.ids import new_id
-from numberdesk.numbers import lifecycle
-from numberdesk.numbers.lifecycle import Status
+from numberdesk.kit.times import rfc3339
+from numberdesk.numbers import history, lifecycle
+from numberdesk.numbers.lifecycle import Action, Status
 from numberdesk.numbers.models import PhoneNumber, StatusChange
-from numberdesk.numbers.service import sweep_provisioning
 from numberdesk.providers.registry import get_carrier
-from numberdesk.worker import sweep
+from numberdesk.worker.registry import sweep
 
 BATCH = 500
 
-sweep("provisioning")(sweep_provisioning)
 
-
-def _record(session: Session, account_id: str, number_id: str, status: str, reason: str, action: str,
-            at: dt.datetime, before: dict[str, object], after: dict[str, object]) -> None:
-    """The history row and the one audit row of a change the system made."""
-    session.add(StatusChange(account_id=account_id, number_id=number_id, from_status=status,
-                             to_status=status, reason=reason, actor="system", at=at))
-    session.add(AuditEvent(id=new_id("evt"), account_id=account_id, actor="system", action=action,
-                           target_type="number", target_id=number_id, before=before, after=after, at=at))
+@sweep("provisioning")
+def sweep_provisioning(session: Session, settings: Settings, now: dt.datetime) -> int:
+    """Turn pending numbers active once the carrier has provisioned them."""
+    carrier = get_carrier(settings)
+    due = session.execute(
+        select(PhoneNumber.id, PhoneNumber.account_id, PhoneNumber.provider_ref,
+               PhoneNumber.provisioning_due_at)
+        .where(PhoneNumber.status == Status.pending, PhoneNumber.provisioning_due_at <= now,
+               PhoneNumber.returned_at.is_(None))
+        .order_by(PhoneNumber.provisioning_due_at).limit(BATCH)).all()
+    done = 0
+    for number_id, account_id, ref, due_at in due:
+        if ref is None or carrier.order_status(session, ref, now) != "active":
+            continue
+        # The change takes effect when the carrier finished, not when we noticed.
+        at = min(due_at, now)
+        changed = history.change(
+            system_ctx(session, settings, account_id, at), number_id, current=Status.pending,
+            action=Action.activate, reason="provisioned", event="number.activate",
+            before={"status": Status.pending.value}, after={"status": Status.active.value},
+            values={"activated_at": at, "updated_at": now})
+        done += changed is not None
+    return done
 
 
 @sweep("provisioning_overdue")
 def sweep_provisioning_overdue(session: Session, settings: Settings, now: dt.datetime) -> int:
-    """Record once that a number has been pending for more than 48 hours."""
+    """Record once that a number has been pending for longer than the overdue hours."""
     hours = settings.provisioning_overdue_hours
     carrier = get_carrier(settings)
     due = session.execute(
-        select(PhoneNumber.id, PhoneNumber.account_id, PhoneNumber.provider_ref, PhoneNumber.purchased_at)
+        select(PhoneNumber.id, PhoneNumber.account_id, PhoneNumber.status, PhoneNumber.provider_ref,
+               PhoneNumber.purchased_at)
         .where(PhoneNumber.status == Status.pending, PhoneNumber.provisioning_overdue_at.is_(None),
                PhoneNumber.returned_at.is_(None),
-               PhoneNumber.purchased_at < now - dt.timedelta(hours=hours))
+               PhoneNumber.purchased_at < lifecycle.overdue_if_bought_before(now, hours))
         .order_by(PhoneNumber.purchased_at).limit(BATCH)).all()
     done = 0
-    for number_id, account_id, ref, purchased_at in due:
+    for number_id, account_id, status, ref, purchased_at in due:
+        if not lifecycle.provisioning_overdue(status, purchased_at, now, hours):
+            continue
         # A number reactivated into pending long after its purchase is overdue from
         # the reactivation on, never before it: its history stays in order.
         spell_start = session.scalar(
@@ -62,17 +79,13 @@ def sweep_provisioning_overdue(session: Session, settings: Settings, now: dt.dat
         # sweep is about to): not overdue.
         if ref is not None and carrier.order_status(session, ref, at) == "active":
             continue
-        changed = session.execute(
-            update(PhoneNumber)
-            .where(PhoneNumber.id == number_id, PhoneNumber.status == Status.pending,
-                   PhoneNumber.provisioning_overdue_at.is_(None))
-            .values(provisioning_overdue_at=at)).rowcount
-        if changed != 1:
-            continue  # Nothing got updated: another worker process got there first.
-        _record(session, account_id, number_id, Status.pending, "provisioning_overdue",
-                "number.provisioning_overdue", at, {"provisioning_overdue": False},
-                {"provisioning_overdue": True, "hours": hours})
-        done += 1
+        changed = history.change(
+            system_ctx(session, settings, account_id, at), number_id, current=Status.pending, action=None,
+            reason="provisioning_overdue", event="number.provisioning_overdue",
+            before={"provisioning_overdue": False}, after={"provisioning_overdue": True, "hours": hours},
+            where=(PhoneNumber.provisioning_overdue_at.is_(None),), values={"provisioning_overdue_at": at},
+            touch=False)
+        done += changed is not None
     return done
 
 
@@ -81,26 +94,25 @@ def sweep_reclaim_window(session: Session, settings: Settings, now: dt.datetime)
     """Return released numbers whose reclaim window ended to the carrier, at the deadline."""
     carrier = get_carrier(settings)
     due = session.execute(
-        select(PhoneNumber.id, PhoneNumber.account_id, PhoneNumber.provider_ref, PhoneNumber.phone_number,
-               PhoneNumber.reclaim_deadline)
+        select(PhoneNumber.id, PhoneNumber.account_id, PhoneNumber.status, PhoneNumber.provider_ref,
+               PhoneNumber.phone_number, PhoneNumber.reclaim_deadline)
         .where(PhoneNumber.status == Status.released, PhoneNumber.returned_at.is_(None),
                PhoneNumber.reclaim_deadline <= now)
         .order_by(PhoneNumber.reclaim_deadline).limit(BATCH)).all()
     done = 0
-    for number_id, account_id, ref, e164, deadline in due:
-        assert deadline is not None  # selected by ``reclaim_deadline <= now``
-        changed = session.execute(
-            update(PhoneNumber)
-            .where(PhoneNumber.id == number_id, PhoneNumber.status == Status.released,
-                   PhoneNumber.returned_at.is_(None), PhoneNumber.reclaim_deadline == deadline)
-            .values(returned_at=deadline, updated_at=now, version=PhoneNumber.version + 1)).rowcount
-        if changed != 1:
-            continue  # Nothing got updated: another worker (or a reactivation) got there first.
+    for number_id, account_id, status, ref, e164, deadline in due:
+        if not lifecycle.reclaim_due(status, False, deadline, now):
+            continue
+        changed = history.change(
+            system_ctx(session, settings, account_id, deadline), number_id, current=status,
+            action=Action.expire, reason="returned_to_carrier", event="number.return",
+            before={"returned": False}, after={"returned": True, "returned_at": rfc3339(deadline)},
+            where=(PhoneNumber.returned_at.is_(None), PhoneNumber.reclaim_deadline == deadline),
+            values={"returned_at": deadline, "updated_at": now})
+        if changed is None:
+            continue  # another worker (or a reactivation) got there first
         if ref is not None:
             # The carrier ages it from the deadline on before offering it to anyone.
             carrier.return_number(session, ref, e164, deadline)
-        _record(session, account_id, number_id, Status.released, "returned_to_carrier", "number.return",
-                deadline, {"returned": False}, {"returned": True, "returned_at": deadline.isoformat()
-                                                .replace("+00:00", "Z")})
         done += 1
     return done

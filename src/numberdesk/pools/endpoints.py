@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from numberdesk.auth.deps import ReadCtx, WriteCtx
+from numberdesk.api.deps import ReadCtx, WriteCtx
+from numberdesk.api.problems import problem_responses
 from numberdesk.kit import phone
+from numberdesk.kit.schemas import Page
 from numberdesk.pools import service
 from numberdesk.pools.schemas import (
     CallerIdIn,
@@ -15,7 +17,6 @@ from numberdesk.pools.schemas import (
     UpdatePool,
     pool_out,
 )
-from numberdesk.schemas import Page, problem_responses
 
 router = APIRouter(prefix="/v1/pools", tags=["pools"])
 ERRORS = problem_responses(401, 403, 404, 422)

@@ -6,9 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from numberdesk.money import rfc3339
+from numberdesk.kit.schemas import Body
+from numberdesk.kit.times import rfc3339
 from numberdesk.pools.models import Pool
-from numberdesk.schemas import Body
 
 Strategy = Literal["local_presence", "round_robin", "sticky"]
 

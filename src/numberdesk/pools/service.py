@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from numberdesk.agents.models import Agent
 from numberdesk.audit import service as audit
-from numberdesk.context import Ctx
+from numberdesk.auth.context import Ctx
 from numberdesk.errors import InvalidState, NotFound, ValidationFailed
-from numberdesk.ids import new_id
 from numberdesk.kit import phone
-from numberdesk.numbers import lifecycle
+from numberdesk.kit.ids import new_id
+from numberdesk.numbers import repository as numbers
 from numberdesk.numbers.models import PhoneNumber
 from numberdesk.pools.models import POOL_STRATEGIES, Pool, PoolSticky
 
@@ -73,12 +73,7 @@ def list_pools(ctx: Ctx) -> list[Pool]:
 
 
 def number_counts(ctx: Ctx, pool_ids: list[str]) -> dict[str, int]:
-    if not pool_ids:
-        return {}
-    return dict(ctx.session.execute(
-        select(PhoneNumber.pool_id, func.count()).where(
-            PhoneNumber.account_id == ctx.account_id, PhoneNumber.pool_id.in_(pool_ids))
-        .group_by(PhoneNumber.pool_id)).all())
+    return numbers.count_assigned(ctx, pool_ids=pool_ids)
 
 
 # -- outbound caller ID ----------------------------------------------------------------
@@ -92,7 +87,7 @@ class CallerId:
 
 def _area(e164: str) -> str | None:
     try:
-        return phone.area_code(e164)
+        return phone.destination_code(e164)
     except Exception:  # an unparseable stored number just never matches
         return None
 
@@ -128,11 +123,7 @@ def caller_id(ctx: Ctx, pool_id: str, to: str) -> CallerId:
     ctx.require("pools.dial")
     callee = phone.parse(to, "to")
     pool = get_for_update(ctx, pool_id)
-    candidates = list(ctx.session.scalars(
-        select(PhoneNumber).where(
-            PhoneNumber.account_id == ctx.account_id, PhoneNumber.pool_id == pool.id,
-            PhoneNumber.status.in_([s.value for s in lifecycle.ROUTES_CALLS]), PhoneNumber.cap_voice.is_(True),
-        ).order_by(PhoneNumber.phone_number)))
+    candidates = numbers.voice_numbers_in_service(ctx, pool_id=pool.id)
     if not candidates:
         raise InvalidState(f"Pool {pool.name} has no active voice number to call from; "
                            "assign an active number to it first.")

@@ -18,7 +18,7 @@ import phonenumbers
 from phonenumbers import PhoneNumberType, geocoder
 
 from numberdesk.errors import CarrierError
-from numberdesk.money import EXPONENT
+from numberdesk.kit.money import EXPONENT
 from numberdesk.providers.base import COUNTRIES, TYPES, Exclude, Listing, SearchQuery, keypad_digits
 
 __all__ = [

@@ -34,7 +34,7 @@ from starlette.concurrency import run_in_threadpool
 from numberdesk.calls import service as calls
 from numberdesk.db import Database, UTCDateTime
 from numberdesk.routing.decide import ROUTE_QUERY, RouteDecision, answer_for, decision_from_row
-from numberdesk.state import AppState
+from numberdesk.runtime import AppState
 
 
 def _arranger(positions: Any) -> Callable[[dict[str, Any]], Any]:

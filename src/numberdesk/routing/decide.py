@@ -17,18 +17,24 @@ from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from numberdesk.accounts.models import Account
+from numberdesk.agents.destinations import destination_kind
 from numberdesk.agents.models import Agent
-from numberdesk.agents.service import destination_kind
-from numberdesk.context import Ctx
+from numberdesk.auth.context import Ctx
 from numberdesk.errors import NotFound
 from numberdesk.kit import phone
-from numberdesk.money import rfc3339
+from numberdesk.kit.times import rfc3339
 from numberdesk.numbers.lifecycle import Status
 from numberdesk.numbers.models import PhoneNumber
 from numberdesk.pools.models import Pool
-from numberdesk.routing import twiml
+from numberdesk.routing import resolve, twiml
 
 RouteType = Literal["agent", "pool", "fallback", "not_in_service"]
+
+# Why an inactive number routes no calls, by the cause its ``status_reason`` shows.
+CAUSE_DETAIL = {
+    "billing": "the account is past due",
+    "configuration": "the carrier reports a configuration problem",
+}
 
 
 @dataclass
@@ -71,8 +77,7 @@ ROUTE_QUERY = (
 
 def decide(session: Session, e164: str, now: dt.datetime) -> RouteDecision:
     """Where a call to ``e164`` goes now, and why (never raises for an unknown number)."""
-    row = session.execute(ROUTE_QUERY, {"e164": e164}).first()
-    return decision_from_row(e164, row, now)
+    return decision_from_row(e164, lookup(session, e164), now)
 
 
 def decision_from_row(e164: str, row: Any, now: dt.datetime) -> RouteDecision:
@@ -80,9 +85,7 @@ def decision_from_row(e164: str, row: Any, now: dt.datetime) -> RouteDecision:
     if row is None:
         return RouteDecision(None, None, None, "not_in_service", None, None,
                              f"No account holds {e164}: calls are answered as not in service.")
-    (number_id, account_id, status, status_reason, released_at, pool_id,
-     agent_id, agent_name, agent_dest, pool_name, pool_agent_id, pool_agent_name, pool_agent_dest,
-     fallback) = row
+    number_id, account_id, status, status_reason, released_at = row[:5]
 
     def nis(reason: str) -> RouteDecision:
         return RouteDecision(number_id, account_id, status, "not_in_service", None, None, reason)
@@ -93,22 +96,37 @@ def decision_from_row(e164: str, row: Any, now: dt.datetime) -> RouteDecision:
     if status == Status.pending:
         return nis("The number is pending: the carrier is still provisioning it, so it routes no calls yet.")
     if status == Status.inactive:
-        why = {"billing": "the account is past due", "configuration": "the carrier reports a configuration problem"}
-        return nis(f"The number is inactive ({why.get(status_reason or '', status_reason or 'unknown cause')}); "
-                   "it routes no calls until that is resolved.")
-    if agent_id is not None:
-        return RouteDecision(number_id, account_id, status, "agent", agent_dest, agent_id,
-                             f"Assigned to agent {agent_name}: calls go to {agent_dest}.")
-    if pool_id is not None and pool_agent_id is not None:
-        return RouteDecision(number_id, account_id, status, "pool", pool_agent_dest, pool_agent_id,
-                             f"In pool {pool_name}, whose inbound route is agent {pool_agent_name}: "
-                             f"calls go to {pool_agent_dest}.")
-    lead = (f"In pool {pool_name}, which has no inbound agent" if pool_id is not None
+        why = CAUSE_DETAIL.get(status_reason or "", status_reason or "unknown cause")
+        return nis(f"The number is inactive ({why}); it routes no calls until that is resolved.")
+    t = target_of_row(row)
+    if t.kind == "agent":
+        return RouteDecision(number_id, account_id, status, "agent", t.destination, t.agent_id,
+                             f"Assigned to agent {t.agent_name}: calls go to {t.destination}.")
+    if t.kind == "pool":
+        return RouteDecision(number_id, account_id, status, "pool", t.destination, t.agent_id,
+                             f"In pool {t.pool_name}, whose inbound route is agent {t.agent_name}: "
+                             f"calls go to {t.destination}.")
+    lead = (f"In pool {t.pool_name}, which has no inbound agent" if t.in_pool_without_agent
             else "The number is active but not assigned")
-    if fallback:
-        return RouteDecision(number_id, account_id, status, "fallback", fallback, None,
-                             f"{lead}: calls go to the account's fallback route {fallback}.")
+    if t.kind == "fallback":
+        return RouteDecision(number_id, account_id, status, "fallback", t.destination, None,
+                             f"{lead}: calls go to the account's fallback route {t.destination}.")
     return nis(f"{lead}, and the account has no fallback route: calls are answered as not in service.")
+
+
+def target_of_row(row: Any) -> resolve.Target:
+    """Where the number of a route-query row sends its calls while in service."""
+    (_, _, _, _, _, pool_id, agent_id, agent_name, agent_dest, pool_name, pool_agent_id, pool_agent_name,
+     pool_agent_dest, fallback) = row
+    return resolve.target(agent_id=agent_id, agent_name=agent_name, agent_destination=agent_dest,
+                          pool_id=pool_id, pool_name=pool_name, pool_agent_id=pool_agent_id,
+                          pool_agent_name=pool_agent_name, pool_agent_destination=pool_agent_dest,
+                          fallback=fallback)
+
+
+def lookup(session: Session, e164: str) -> Any:
+    """The route-query row of the live number ``e164`` (None: nobody holds it)."""
+    return session.execute(ROUTE_QUERY, {"e164": e164}).first()
 
 
 def answer_for(decision: RouteDecision) -> str:

@@ -12,10 +12,11 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from numberdesk.auth.deps import ReadCtx
+from numberdesk.api.deps import ReadCtx
+from numberdesk.api.problems import problem_responses
+from numberdesk.kit.schemas import Body
 from numberdesk.routing import decide as routing
 from numberdesk.routing.webhook_endpoints import router as webhooks_router
-from numberdesk.schemas import Body, problem_responses
 
 router = APIRouter()
 router.include_router(webhooks_router)

@@ -18,7 +18,7 @@ from typing import Any
 from numberdesk.errors import Forbidden, NumberdeskError
 from numberdesk.routing import signatures
 from numberdesk.routing.answer import answer_call
-from numberdesk.state import AppState
+from numberdesk.runtime import AppState
 
 VOICE_PATH = "/webhooks/twilio/voice"
 MAX_BODY = 64 * 1024  # a Twilio voice request is about 1 KB

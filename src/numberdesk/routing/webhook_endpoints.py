@@ -14,20 +14,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from numberdesk.api.deps import app_state
+from numberdesk.api.problems import problem_responses
 from numberdesk.errors import Forbidden, ValidationFailed
 from numberdesk.routing import signatures, webhooks
 from numberdesk.routing.answer import answer_call
 from numberdesk.routing.fastpath import voice_answer
-from numberdesk.schemas import problem_responses
-from numberdesk.state import AppState
+from numberdesk.runtime import AppState
 
 router = APIRouter(tags=["carrier webhooks"])
 XML = "application/xml"
 WEBHOOK_ERRORS = problem_responses(403, 422)
-
-
-def _state(request: Request) -> AppState:
-    return request.app.state.nd  # type: ignore[no-any-return]
 
 
 def _signed_url(st: AppState, request: Request) -> str:
@@ -55,7 +52,7 @@ async def twilio_voice(request: Request) -> Response:
     that routes no calls answers `<Say>` not in service, then `<Hangup/>`. The call
     is recorded as ringing before the answer is sent.
     """
-    st = _state(request)
+    st = app_state(request)
     headers = request.headers
     answer = await voice_answer(st, request.scope["path"], request.scope["query_string"].decode("latin-1"),
                                 await request.body(), headers.get("x-twilio-signature"),
@@ -71,7 +68,7 @@ async def twilio_status(request: Request) -> Response:
     Stored once per `CallSid` + `CallStatus` (+ `SequenceNumber`): a repeated or
     late event changes nothing, and a call that ended never comes back as in progress.
     """
-    st = _state(request)
+    st = app_state(request)
     p = await _twilio_params(request, st)
     event_id, ev = webhooks.twilio_event(p, st.clock.now())
     async with st.db.write_slots():
@@ -89,7 +86,7 @@ async def telnyx_webhook(request: Request) -> Response:
     route; `call.answered` and `call.hangup` update the calls in progress and
     become call records. Timestamps more than 300 s from now are refused.
     """
-    st = _state(request)
+    st = app_state(request)
     body = await request.body()
     problem = signatures.telnyx_problem(st.settings, body, request.headers.get("telnyx-signature-ed25519"),
                                         request.headers.get("telnyx-timestamp"), st.clock.now())

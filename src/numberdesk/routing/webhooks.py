@@ -13,7 +13,8 @@ from typing import Any
 
 from numberdesk.calls import service as calls
 from numberdesk.calls.service import CallEvent
-from numberdesk.state import AppState
+from numberdesk.routing.decide import decide
+from numberdesk.runtime import AppState
 
 TWILIO_STATUSES = {
     "ringing": "ringing", "in-progress": "in_progress", "answered": "in_progress",
@@ -35,7 +36,7 @@ def status_event(st: AppState, provider: str, event_id: str, ev: CallEvent | Non
             return "duplicate"
         if ev is None:
             return "ignored"
-        return calls.handle_event(s, ev, now)
+        return calls.handle_event(s, ev, now, route=lambda: decide(s, ev.to or "", now))
 
 
 def _int(value: Any) -> int | None:

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from numberdesk.errors import CarrierError, NumberUnavailable
-from numberdesk.ids import new_id
+from numberdesk.kit.ids import new_id
 from numberdesk.providers.base import Exclude, Holding, Listing, Order, OrderState, SearchQuery
 from numberdesk.providers.sandbox.inventory import Inventory
 from numberdesk.providers.sandbox.models import SandboxOrder, SandboxReturn, SandboxSwitch

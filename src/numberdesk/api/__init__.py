@@ -1,0 +1,1 @@
+"""The HTTP edge shared by every route: who is calling, idempotency, problem details."""

@@ -1,0 +1,1 @@
+"""The ``numberdesk`` command: ``main`` assembles it from one Typer per command module."""

@@ -1,0 +1,1 @@
+"""Maintenance windows: buying, releasing and reactivating pause while one is in effect."""
