@@ -103,7 +103,7 @@ def release(
     if n.provider_ref:
         # Cancels a pending order; the carrier keeps the number on hold for us.
         get_carrier(ctx.settings).release(ctx.session, n.provider_ref, now)
-    history.change(
+    changed = history.change(
         ctx, n.id, current=n.status, action=Action.release, reason=reason, event="number.release",
         before=snapshot(n), after=lambda: {
             **snapshot(n), "reason": reason, "reason_text": n.release_reason_text, "notes": n.release_notes,
@@ -117,6 +117,8 @@ def release(
             "release_notes": (notes or "").strip() or None,
             "cooldown_ends_at": lifecycle.cooldown_ends_at(now, ctx.settings.cooldown_hours),
             "reclaim_deadline": lifecycle.reclaim_deadline(now, ctx.settings.reclaim_days)})
+    if changed is None:  # the row is locked: only a bug gets here, and nothing was written
+        raise InvalidState("The number changed while it was being released; try again.")
     ctx.session.flush()
     return n
 
@@ -165,7 +167,7 @@ def reactivate(ctx: Ctx, number_id: str, *, restore_assignment: bool = True) -> 
     order = get_carrier(ctx.settings).reactivate(ctx.session, n.provider_ref, now)
     new_status = lifecycle.reactivated_status(needs_provisioning=order.ready_at is not None)
     restored, not_restored = _restore_assignment(ctx, n, restore_assignment)
-    history.change(
+    changed = history.change(
         ctx, n.id, current=n.status, action=Action.reactivate, to=new_status, reason="reactivated",
         event="number.reactivate", before=before, after=lambda: {
             **snapshot(n), "restore_assignment": restore_assignment, "assignment_restored": restored,
@@ -178,6 +180,8 @@ def reactivate(ctx: Ctx, number_id: str, *, restore_assignment: bool = True) -> 
             "released_at": None, "released_by": None, "release_reason": None, "release_reason_text": None,
             "release_notes": None, "cooldown_ends_at": None, "reclaim_deadline": None,
             "previous_agent_id": None, "previous_pool_id": None})
+    if changed is None:  # the row is locked: only a bug gets here, and nothing was written
+        raise InvalidState("The number changed while it was being reactivated; try again.")
     ctx.session.flush()
     return n
 
