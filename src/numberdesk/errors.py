@@ -138,6 +138,14 @@ class CarrierError(NumberdeskError):
     status, code, title = 502, "carrier_error", "The carrier refused or failed"
 
 
+class CarrierBusy(CarrierError):
+    """The carrier asked us to slow down (HTTP 429); ``retry_after`` is its wait in seconds."""
+
+    def __init__(self, detail: str, retry_after: float | None = None, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
+
+
 ALL_ERRORS: tuple[type[NumberdeskError], ...] = (
     Unauthenticated, Forbidden, NotFound, ValidationFailed, IdempotencyKeyReused,
     NumberUnavailable, InvalidState, ReleaseBlocked, InCooldown, ReclaimWindowExpired,

@@ -107,14 +107,14 @@ def test_order_provisioning_hold_reactivate_return(carrier: TelnyxCarrier, fake:
     order = carrier.order(None, listing, NOW)
     assert order.ready_at == NOW + POLL
     assert fake.telnyx.orders[order.ref]["phone_numbers"][0]["phone_number"] == listing.phone_number
-    assert carrier.order_status(None, order.ref, NOW) == "pending"
+    assert carrier.order_status(None, order.ref, NOW).state == "pending"
     assert carrier.lookup(None, listing.phone_number, NOW) is None
     [holding] = carrier.holdings(None)
     assert (holding.ref, holding.phone_number) == (order.ref, listing.phone_number)  # refs are order ids
     assert not carrier.configuration_ok(None, order.ref)  # purchase-pending
 
     fake.telnyx.complete(order.ref)
-    assert carrier.order_status(None, order.ref, NOW) == "active"
+    assert carrier.order_status(None, order.ref, NOW).state == "active"
     assert carrier.configuration_ok(None, order.ref)
     carrier.release(None, order.ref, NOW)
     assert carrier.holds(None, order.ref) and fake.telnyx.held() == {listing.phone_number}
@@ -136,9 +136,9 @@ def test_failed_orders_and_errors(carrier: TelnyxCarrier, fake: FakeCarriers) ->
     assert listing is not None
     order = carrier.order(None, listing, NOW)
     fake.telnyx.complete(order.ref, status="failure")
-    assert carrier.order_status(None, order.ref, NOW) == "failed"
+    assert carrier.order_status(None, order.ref, NOW).state == "failed"
     assert not carrier.holds(None, order.ref)
-    assert carrier.order_status(None, "no-such-order", NOW) == "failed"
+    assert carrier.order_status(None, "no-such-order", NOW).state == "failed"
 
     taken = carrier.lookup(None, "+14155552255", NOW)
     assert taken is not None

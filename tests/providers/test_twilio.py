@@ -142,7 +142,7 @@ def test_order_configuration_hold_reactivate_return(carrier: TwilioCarrier, fake
     assert order.ref.startswith("PN") and order.ready_at == NOW  # in service at once: due now
     row = fake.twilio.owned[order.ref]
     assert (row["phone_number"], row["voice_url"], row["status_callback"]) == (listing.phone_number, VOICE, STATUS)
-    assert carrier.order_status(None, order.ref, NOW) == "active"
+    assert carrier.order_status(None, order.ref, NOW).state == "active"
     assert carrier.configuration_ok(None, order.ref)
     assert carrier.lookup(None, listing.phone_number, NOW) is None
 
@@ -160,7 +160,7 @@ def test_order_configuration_hold_reactivate_return(carrier: TwilioCarrier, fake
     carrier.return_number(None, order.ref, listing.phone_number, NOW)
     assert fake.twilio.owned == {}
     assert not carrier.holds(None, order.ref)
-    assert carrier.order_status(None, order.ref, NOW) == "failed"
+    assert carrier.order_status(None, order.ref, NOW).state == "failed"
     assert not carrier.configuration_ok(None, order.ref)
     carrier.return_number(None, order.ref, listing.phone_number, NOW)  # a retried sweep: no error
     with pytest.raises(NumberUnavailable):

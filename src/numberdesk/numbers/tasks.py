@@ -39,7 +39,7 @@ def sweep_provisioning(session: Session, settings: Settings, now: dt.datetime) -
         .order_by(PhoneNumber.provisioning_due_at).limit(BATCH)).all()
     done = 0
     for number_id, account_id, ref, due_at in due:
-        if ref is None or carrier.order_status(session, ref, now) != "active":
+        if ref is None or carrier.order_status(session, ref, now).state != "active":
             continue
         # The change takes effect when the carrier finished, not when we noticed.
         at = min(due_at, now)
@@ -77,7 +77,7 @@ def sweep_provisioning_overdue(session: Session, settings: Settings, now: dt.dat
         at = max(lifecycle.provisioning_overdue_at(purchased_at, hours), spell_start or purchased_at)
         # Provisioned in time but not yet marked active (another worker's provisioning
         # sweep is about to): not overdue.
-        if ref is not None and carrier.order_status(session, ref, at) == "active":
+        if ref is not None and carrier.order_status(session, ref, at).state == "active":
             continue
         changed = history.change(
             system_ctx(session, settings, account_id, at), number_id, current=Status.pending, action=None,

@@ -76,6 +76,15 @@ class Listing:
 
 OrderState = Literal["pending", "active", "failed"]
 
+
+@dataclass(frozen=True)
+class OrderOutcome:
+    """What the carrier says of an order now: its state and, when it failed, why (in the
+    carrier's words), so a failed purchase can be shown to the person who made it."""
+
+    state: OrderState
+    reason: str | None = None
+
 #: Given E.164 numbers, those that numberdesk itself knows to be taken (held by an account):
 #: the caller's side of "never offer a held number", so no adapter reads numberdesk's tables.
 Exclude = Callable[[list[str]], set[str]]
@@ -121,7 +130,8 @@ class Carrier(Protocol):
     def order(self, session: Session, listing: Listing, now: dt.datetime) -> Order:
         """Buy the number; raises NumberUnavailable or CarrierError."""
 
-    def order_status(self, session: Session, ref: str, now: dt.datetime) -> OrderState: ...
+    def order_status(self, session: Session, ref: str, now: dt.datetime) -> OrderOutcome:
+        """The order's state; raises CarrierBusy (with the carrier's Retry-After) on 429."""
 
     def configuration_ok(self, session: Session, ref: str) -> bool:
         """False when the carrier reports the number misconfigured."""

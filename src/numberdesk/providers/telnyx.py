@@ -41,6 +41,7 @@ from numberdesk.providers.base import (
     Holding,
     Listing,
     Order,
+    OrderOutcome,
     OrderState,
     SearchQuery,
     keypad_digits,
@@ -232,9 +233,12 @@ class TelnyxCarrier(CarrierSearch):
         done = _norm(data.get("status")) == "success"
         return Order(ref=str(data["id"]), ready_at=now if done else now + POLL)
 
-    def order_status(self, session: Session, ref: str, now: dt.datetime) -> OrderState:
+    def order_status(self, session: Session, ref: str, now: dt.datetime) -> OrderOutcome:
         order = self._order(ref)
-        return "failed" if order is None else _ORDER_STATES.get(_norm(order.get("status")), "pending")
+        if order is None:
+            return OrderOutcome("failed", "Telnyx has no such number order.")
+        state = _ORDER_STATES.get(_norm(order.get("status")), "pending")
+        return OrderOutcome(state, "Telnyx reported the number order as failed." if state == "failed" else None)
 
     def configuration_ok(self, session: Session, ref: str) -> bool:
         order = self._order(ref)

@@ -43,7 +43,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from numberdesk.errors import CarrierError, NumberdeskError, NumberUnavailable
-from numberdesk.providers.base import Exclude, Holding, Listing, Order, OrderState, SearchQuery
+from numberdesk.providers.base import Exclude, Holding, Listing, Order, OrderOutcome, SearchQuery
 from numberdesk.providers.common import (
     CarrierSearch,
     describe,
@@ -250,8 +250,10 @@ class TwilioCarrier(CarrierSearch):
         # In service at once: due now, so the next provisioning pass marks it active.
         return Order(ref=incoming.sid, ready_at=now)
 
-    def order_status(self, session: Session, ref: str, now: dt.datetime) -> OrderState:
-        return "active" if self._incoming(ref) is not None else "failed"
+    def order_status(self, session: Session, ref: str, now: dt.datetime) -> OrderOutcome:
+        if self._incoming(ref) is not None:
+            return OrderOutcome("active")
+        return OrderOutcome("failed", "Twilio no longer lists this number on the account.")
 
     def configuration_ok(self, session: Session, ref: str) -> bool:
         incoming = self._incoming(ref)

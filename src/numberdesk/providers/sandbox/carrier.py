@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from numberdesk.errors import CarrierError, NumberUnavailable
 from numberdesk.kit.ids import new_id
-from numberdesk.providers.base import Exclude, Holding, Listing, Order, OrderState, SearchQuery
+from numberdesk.providers.base import Exclude, Holding, Listing, Order, OrderOutcome, SearchQuery
 from numberdesk.providers.sandbox.inventory import Inventory
 from numberdesk.providers.sandbox.models import SandboxOrder, SandboxReturn, SandboxSwitch
 
@@ -136,13 +136,13 @@ class SandboxCarrier:
         )
         return Order(ref=ref, ready_at=ready_at)
 
-    def order_status(self, session: Session, ref: str, now: dt.datetime) -> OrderState:
+    def order_status(self, session: Session, ref: str, now: dt.datetime) -> OrderOutcome:
         order = session.get(SandboxOrder, ref)
         if order is None or order.status == "returned":
-            return "failed"
+            return OrderOutcome("failed", "The sandbox carrier has no such order.")
         if order.status == "pending" and not order.stalled and order.ready_at <= now:
             order.status = "active"
-        return "active" if order.status == "active" else "pending"
+        return OrderOutcome("active" if order.status == "active" else "pending")
 
     def configuration_ok(self, session: Session, ref: str) -> bool:
         order = session.get(SandboxOrder, ref)
